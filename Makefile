@@ -1,0 +1,21 @@
+# The two commands of the README: `make drive` (main job) and `make test`. Both set up a fresh machine first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export MUJOCO_GL ?= osmesa
+export PYOPENGL_PLATFORM ?= osmesa
+
+.PHONY: setup drive test lint bench
+setup:
+	@bash scripts/bootstrap.sh
+
+drive: setup
+	$(PY) -m lnn_control.cli launch sim_drive
+
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider test
+
+lint: setup
+	$(VENV)/bin/ruff check lnn_control test bench launch
+
+bench: setup
+	$(PY) bench/bench_models.py

@@ -1,0 +1,1 @@
+"""Simulation: MuJoCo worlds behind Gymnasium envs, OOD scenarios, experts and metrics."""

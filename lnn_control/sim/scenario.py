@@ -1,0 +1,247 @@
+"""The out-of-distribution scenario engine, shared by the rover and the quadrotor.
+
+A *shift* is one perturbation (fog, wind, ...) at a severity 1-5. A *scenario* is a named set of
+shifts, declared in YAML under ``sim/scenarios/``. Scenarios are written on the command line as
+``NAME:SEVERITY``, combined with ``+`` (``rain:3+crosswind:2``); ``clear`` is in distribution.
+
+Shifts are applied at reset (to the MuJoCo model and the env's knobs: no recompiling) and per step
+(to images, IMU samples and actions). Every random draw comes from the generator the env hands
+over, so a scenario is deterministic with the env's seed.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import yaml
+
+from lnn_control.paths import sim_asset_path
+
+SEVERITIES = (1, 2, 3, 4, 5)
+VEHICLES = ('rover', 'quad')
+
+
+class ScenarioError(ValueError):
+    """A scenario string or file is wrong: the message names the file, the shift and the value."""
+
+
+class Shift:
+    """One perturbation at one severity. Subclasses override only the hooks they need.
+
+    Hooks receive ``world``: the env's adapter (MuJoCo ``model``/``data`` plus named knobs such as
+    ``world.knobs['steering_bias']``), and ``rng``: a ``numpy.random.Generator`` owned by the env.
+    """
+
+    name: ClassVar[str] = ''
+    vehicles: ClassVar[tuple[str, ...]] = VEHICLES
+    #: 'visual', 'physics' or 'sensor': used by reports and by domain randomization subsets.
+    group: ClassVar[str] = 'visual'
+
+    def __init__(self, severity: int, **params: Any) -> None:
+        if severity not in SEVERITIES:
+            raise ScenarioError(f'{self.name}: severity must be one of 1-5, got {severity!r}')
+        self.severity = severity
+        self.params = dict(params)
+
+    def level(self, table: Iterable[float]) -> float:
+        """Pick this severity's value from a five-entry table (ImageNet-C style)."""
+        values = tuple(table)
+        if len(values) != len(SEVERITIES):
+            raise AssertionError(f'{self.name}: severity table needs 5 values, got {len(values)}')
+        return float(self.params.get('value', values[self.severity - 1]))
+
+    def apply_world(self, world: Any, rng: np.random.Generator) -> None:
+        """At reset: change the model (lights, materials, wind, mass, friction) or env knobs."""
+
+    def apply_image(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Per frame: return the perturbed uint8 HxWx3 image."""
+        return image
+
+    def apply_imu(self, imu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Per sample: return the perturbed IMU vector."""
+        return imu
+
+    def apply_action(self, action: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Per step: return the action the vehicle actually receives."""
+        return action
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(severity={self.severity})'
+
+
+_REGISTRY: dict[str, type[Shift]] = {}
+
+
+def register_shift(cls: type[Shift]) -> type[Shift]:
+    """Class decorator: make a shift available to scenario files by its ``name``."""
+    if not cls.name:
+        raise TypeError(f'{cls.__name__}: a registered shift needs a name')
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise TypeError(f'shift {cls.name!r} registered twice '
+                        f'({_REGISTRY[cls.name].__name__}, {cls.__name__})')
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def registered_shifts() -> Mapping[str, type[Shift]]:
+    """All known shifts, by name (imports the built-in shift modules first)."""
+    _load_builtin_shifts()
+    return dict(_REGISTRY)
+
+
+_BUILTIN_SHIFT_MODULES = ('lnn_control.sim.shifts',)
+
+
+def _load_builtin_shifts() -> None:
+    import importlib
+
+    for module in _BUILTIN_SHIFT_MODULES:
+        importlib.import_module(module)
+
+
+@dataclass(frozen=True)
+class ShiftSpec:
+    """A shift by name; ``severity=None`` takes the scenario's severity."""
+
+    name: str
+    severity: int | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of shifts, as declared in ``sim/scenarios/NAME.yaml``."""
+
+    name: str
+    description: str = ''
+    shifts: tuple[ShiftSpec, ...] = ()
+    vehicles: tuple[str, ...] = VEHICLES
+
+    def instantiate(self, severity: int) -> list[Shift]:
+        """Build the shift objects at ``severity`` (each spec may pin its own)."""
+        if severity not in SEVERITIES:
+            raise ScenarioError(f'scenario {self.name!r}: severity must be 1-5, got {severity!r}')
+        shifts = registered_shifts()
+        out = []
+        for spec in self.shifts:
+            cls = shifts.get(spec.name)
+            if cls is None:
+                raise ScenarioError(f'scenario {self.name!r}: unknown shift {spec.name!r}; '
+                                    f'known: {sorted(shifts)}')
+            out.append(cls(spec.severity or severity, **dict(spec.params)))
+        return out
+
+
+def scenario_dir() -> Path:
+    return sim_asset_path('scenarios')
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """Read and validate one scenario YAML file; errors name the file and the field."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ScenarioError(f'scenario file not found: {path}') from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f'{path}: not valid YAML: {exc}') from None
+    if not isinstance(doc, dict):
+        raise ScenarioError(
+            f'{path}: expected a mapping with name/shifts, got {type(doc).__name__}')
+    unknown = set(doc) - {'name', 'description', 'shifts', 'vehicles'}
+    if unknown:
+        raise ScenarioError(f'{path}: unknown keys {sorted(unknown)}')
+    name = doc.get('name', path.stem)
+    known = registered_shifts()
+    specs = []
+    for i, entry in enumerate(doc.get('shifts') or []):
+        if isinstance(entry, str):
+            entry = {'name': entry}
+        if not isinstance(entry, dict) or 'name' not in entry:
+            raise ScenarioError(f'{path}: shifts[{i}] must be a name or a mapping with "name"')
+        shift_name = entry['name']
+        if shift_name not in known:
+            raise ScenarioError(
+                f'{path}: shifts[{i}]: unknown shift {shift_name!r}; known: {sorted(known)}')
+        severity = entry.get('severity')
+        if severity is not None and severity not in SEVERITIES:
+            raise ScenarioError(
+                f'{path}: shifts[{i}] ({shift_name}): severity must be 1-5, got {severity!r}')
+        params = {k: v for k, v in entry.items() if k not in ('name', 'severity')}
+        specs.append(ShiftSpec(shift_name, severity, params))
+    vehicles = tuple(doc.get('vehicles') or VEHICLES)
+    bad = set(vehicles) - set(VEHICLES)
+    if bad:
+        raise ScenarioError(f'{path}: vehicles must be among {VEHICLES}, got {sorted(bad)}')
+    return Scenario(name, str(doc.get('description', '')), tuple(specs), vehicles)
+
+
+def available_scenarios(vehicle: str | None = None) -> dict[str, Scenario]:
+    """Every scenario shipped in ``sim/scenarios/``, optionally only those for one vehicle."""
+    found = {}
+    for path in sorted(scenario_dir().glob('*.yaml')):
+        scenario = load_scenario_file(path)
+        if vehicle is None or vehicle in scenario.vehicles:
+            found[scenario.name] = scenario
+    return found
+
+
+def parse_scenarios(text: str, vehicle: str | None = None) -> list[Shift]:
+    """Turn ``'rain:3+crosswind:2'`` (or ``'clear'``, or a YAML path with ``:N``) into shifts.
+
+    A missing severity means 3. Errors name the offending part and the known scenarios.
+    """
+    shifts: list[Shift] = []
+    for part in filter(None, (p.strip() for p in text.split('+'))):
+        name, _, level = part.rpartition(':') if ':' in part else (part, '', '3')
+        try:
+            severity = int(level)
+        except ValueError:
+            raise ScenarioError(
+                f'{part!r}: severity must be an integer 1-5, got {level!r}') from None
+        if name.endswith('.yaml'):
+            scenario = load_scenario_file(name)
+        else:
+            catalogue = available_scenarios()
+            if name not in catalogue:
+                raise ScenarioError(f'unknown scenario {name!r}; known: {sorted(catalogue)}')
+            scenario = catalogue[name]
+        if vehicle is not None and vehicle not in scenario.vehicles:
+            raise ScenarioError(f'scenario {scenario.name!r} does not apply to the {vehicle}')
+        shifts.extend(scenario.instantiate(severity))
+    return shifts
+
+
+class ActiveScenario:
+    """The shifts of one episode, with the hooks chained in declaration order."""
+
+    def __init__(self, shifts: Iterable[Shift] = ()) -> None:
+        self.shifts = list(shifts)
+
+    def _chain(self, hook: str, value: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        for shift in self.shifts:
+            value = getattr(shift, hook)(value, rng)
+        return value
+
+    def apply_world(self, world: Any, rng: np.random.Generator) -> None:
+        for shift in self.shifts:
+            shift.apply_world(world, rng)
+
+    def apply_image(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self._chain('apply_image', image, rng)
+
+    def apply_imu(self, imu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self._chain('apply_imu', imu, rng)
+
+    def apply_action(self, action: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self._chain('apply_action', action, rng)
+
+    def __bool__(self) -> bool:
+        return bool(self.shifts)
+
+    def describe(self) -> str:
+        return '+'.join(f'{s.name}:{s.severity}' for s in self.shifts) or 'clear'
+

@@ -1,0 +1,75 @@
+"""ament_python package that also installs with plain pip (see README)."""
+import os
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = 'lnn_control'
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def tree_data_files(root: str) -> list[tuple[str, list[str]]]:
+    """Install every file under ``root`` to share/<pkg>/<root>/..., keeping the folder layout."""
+    entries = []
+    for folder, _dirs, files in os.walk(os.path.join(HERE, root)):
+        rel = os.path.relpath(folder, HERE)
+        paths = [os.path.join(rel, f) for f in sorted(files) if not f.endswith('.pyc')]
+        if paths:
+            entries.append((os.path.join('share', PACKAGE, rel), paths))
+    return entries
+
+
+ROS_WHEELS = [
+    'ros-jazzy-rclpy[fastrtps]',
+    'ros-jazzy-sensor-msgs',
+    'ros-jazzy-geometry-msgs',
+    'ros-jazzy-std-msgs',
+    'ros-jazzy-std-srvs',
+    'ros-jazzy-diagnostic-msgs',
+    'ros-jazzy-nav-msgs',
+]
+
+setup(
+    name=PACKAGE,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*', 'bench', 'bench.*']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE]),
+        ('share/' + PACKAGE, ['package.xml']),
+        ('share/' + PACKAGE + '/launch', sorted(glob('launch/*.launch.py'))),
+        *tree_data_files('config'),
+        *tree_data_files('sim'),
+    ],
+    python_requires='>=3.10',
+    install_requires=[
+        'setuptools',
+        'numpy>=1.24',
+        'pyyaml>=6',
+        'torch==2.13.0',
+        'mujoco>=3.2,<4',
+        'gymnasium>=1.0,<2',
+        'tqdm>=4.60',
+    ],
+    extras_require={
+        # pip rclpy wheels, for machines without a system ROS 2 install.
+        'ros': ROS_WHEELS,
+        'bag': ['rosbags>=0.10'],
+        'viz': ['matplotlib>=3.7'],
+        'bench': ['ncps==1.0.1'],
+        'test': ['pytest>=8', 'ruff>=0.5', 'rosbags>=0.10', 'matplotlib>=3.7'],
+    },
+    zip_safe=True,
+    maintainer='lnn_control maintainers',
+    maintainer_email='maintainers@lnn-control.dev',
+    description='Liquid neural network control for rovers and drones on ROS 2.',
+    license='Apache-2.0',
+    tests_require=['pytest'],
+    entry_points={
+        'console_scripts': [
+            'lnn-control = lnn_control.cli:main',
+            'drive_node = lnn_control.nodes.drive_node:main',
+            'flight_node = lnn_control.nodes.flight_node:main',
+            'sim_bridge_node = lnn_control.nodes.sim_bridge_node:main',
+        ],
+    },
+)
