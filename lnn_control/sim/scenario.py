@@ -245,3 +245,17 @@ class ActiveScenario:
     def describe(self) -> str:
         return '+'.join(f'{s.name}:{s.severity}' for s in self.shifts) or 'clear'
 
+
+
+@dataclass
+class SimWorld:
+    """What a shift may touch at reset: the MuJoCo model/data and the env's named knobs.
+
+    The env restores its model and knobs to their defaults before every reset, so shifts always
+    start from the in-distribution world. Each env documents the knobs it reads.
+    """
+
+    vehicle: str
+    model: Any
+    data: Any
+    knobs: dict[str, Any] = field(default_factory=dict)

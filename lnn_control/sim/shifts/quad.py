@@ -1,0 +1,1 @@
+"""Shifts: quad (see lnn_control/sim/scenario.py)."""

@@ -1,0 +1,1 @@
+"""Shifts: rover (see lnn_control/sim/scenario.py)."""

@@ -1,0 +1,1 @@
+"""Shifts: sensor (see lnn_control/sim/scenario.py)."""

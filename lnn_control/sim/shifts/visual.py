@@ -1,0 +1,1 @@
+"""Shifts: visual (see lnn_control/sim/scenario.py)."""
