@@ -1,0 +1,1 @@
+"""Training: demonstrations (sim, rosbag2), datasets, BPTT/DAgger trainer, evaluation, reports."""

@@ -1,0 +1,147 @@
+"""Demonstration format, rosbag2 import and sequence sampling: behaviour and clear errors."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from lnn_control.train.augment import AugmentConfig, augment_images
+from lnn_control.train.bagdata import BagConfig, import_bag
+from lnn_control.train.dataset import SequenceDataset
+from lnn_control.train.demos import DatasetError, DemoWriter, Episode, read_manifest
+
+
+def _episode(steps: int, hw=(8, 12), value: float = 0.0) -> Episode:
+    rng = np.random.default_rng(steps)
+    return Episode(
+        images=rng.integers(0, 255, (steps, *hw, 3), dtype=np.uint8),
+        imu=rng.standard_normal((steps, 6)).astype(np.float32),
+        actions=np.full((steps, 1), value, np.float32),
+        elapsed=np.full(steps, 0.05, np.float32))
+
+
+def test_demo_round_trip_and_append(tmp_path):
+    writer = DemoWriter(tmp_path, vehicle='rover', image_hw=(8, 12), action_names=('steering',))
+    writer.add(_episode(20, value=0.5), scenario='rain:2', seed=3)
+    DemoWriter(tmp_path, vehicle='rover', image_hw=(8, 12),
+               action_names=('steering',)).add(_episode(30))
+    meta = read_manifest(tmp_path)
+    assert [e.steps for e in meta.episodes] == [20, 30]
+    assert meta.episodes[0].scenario == 'rain:2' and meta.episodes[0].seed == 3
+    data = SequenceDataset([tmp_path], seq_len=16)
+    batch = data.sample(5, np.random.default_rng(0))
+    assert batch.images.shape == (5, 16, 8, 12, 3) and batch.images.dtype == np.uint8
+    assert batch.actions.shape == (5, 16, 1) and batch.elapsed.shape == (5, 16)
+    resized = SequenceDataset([tmp_path], seq_len=16, image_hw=(4, 6))
+    assert resized.sample(1, np.random.default_rng(0)).images.shape[2:] == (4, 6, 3)
+
+
+def test_append_with_other_actions_is_refused(tmp_path):
+    DemoWriter(tmp_path, vehicle='rover', image_hw=(8, 12), action_names=('steering',))
+    with pytest.raises(DatasetError, match='action_names'):
+        DemoWriter(tmp_path, vehicle='rover', image_hw=(8, 12),
+                   action_names=('steering', 'throttle'))
+
+
+def test_bad_datasets_give_clear_errors(tmp_path):
+    with pytest.raises(DatasetError, match='no manifest.json'):
+        read_manifest(tmp_path)
+    with pytest.raises(DatasetError, match='elapsed'):
+        Episode(np.zeros((3, 4, 4, 3), np.uint8), np.zeros((3, 6), np.float32),
+                np.zeros((3, 1), np.float32), np.zeros(3, np.float32))
+    with pytest.raises(DatasetError, match='imu has 2 steps'):
+        Episode(np.zeros((3, 4, 4, 3), np.uint8), np.zeros((2, 6), np.float32),
+                np.zeros((3, 1), np.float32), np.ones(3, np.float32))
+    writer = DemoWriter(tmp_path, vehicle='rover', image_hw=(8, 12), action_names=('steering',))
+    writer.add(_episode(10))
+    with pytest.raises(DatasetError, match='>= 32 steps'):
+        SequenceDataset([tmp_path], seq_len=32)
+    (tmp_path / 'episode_00000.npz').write_bytes(b'torn')
+    with pytest.raises(DatasetError, match='episode_00000.npz: not a readable'):
+        SequenceDataset([tmp_path], seq_len=4)
+    doc = json.loads((tmp_path / 'manifest.json').read_text())
+    doc['vehicle'] = 'boat'
+    (tmp_path / 'manifest.json').write_text(json.dumps(doc))
+    with pytest.raises(DatasetError, match="vehicle must be one of .* got 'boat'"):
+        read_manifest(tmp_path)
+
+
+def test_augmentation_changes_pixels_not_shape():
+    images = np.full((2, 3, 8, 12, 3), 120, np.uint8)
+    out = augment_images(images, AugmentConfig(), np.random.default_rng(1))
+    assert out.shape == images.shape and out.dtype == np.uint8
+    assert not np.array_equal(out, images)
+    with pytest.raises(ValueError, match='AugmentConfig.brightness'):
+        AugmentConfig(brightness=(1.2, 0.8))
+
+
+def _write_bag(path, storage: str, *, frames: int = 40, gap_after: int | None = None) -> None:
+    """A synthetic ``ros2 bag record``: bgr8 camera at 20 Hz, IMU at 100 Hz, cmd_vel at 20 Hz."""
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.typesys import Stores, get_typestore
+
+    store = get_typestore(Stores.ROS2_JAZZY)
+    t = store.types
+    plugin = {'mcap': StoragePlugin.MCAP, 'sqlite3': StoragePlugin.SQLITE3}[storage]
+
+    def header(ns: int):
+        return t['std_msgs/msg/Header'](
+            stamp=t['builtin_interfaces/msg/Time'](sec=ns // 10**9, nanosec=ns % 10**9),
+            frame_id='cam')
+
+    def vec(x=0.0, y=0.0, z=0.0):
+        return t['geometry_msgs/msg/Vector3'](x=x, y=y, z=z)
+
+    messages = []
+    for k in range(frames * 5 + 300):
+        ns = 10**9 + k * 10_000_000
+        quat = t['geometry_msgs/msg/Quaternion'](x=0.0, y=0.0, z=0.0, w=1.0)
+        imu = t['sensor_msgs/msg/Imu'](
+            header=header(ns), orientation=quat, orientation_covariance=np.zeros(9),
+            angular_velocity=vec(z=0.1 * k), angular_velocity_covariance=np.zeros(9),
+            linear_acceleration=vec(z=9.81), linear_acceleration_covariance=np.zeros(9))
+        messages.append(('/imu', ns, imu, 'sensor_msgs/msg/Imu'))
+    for k in range(frames):
+        ns = 10**9 + k * 50_000_000 + (2 * 10**9 if gap_after and k >= gap_after else 0)
+        data = np.zeros((6, 10, 3), np.uint8)
+        data[..., 0] = k  # blue channel in bgr8 -> last RGB channel
+        image = t['sensor_msgs/msg/Image'](
+            header=header(ns), height=6, width=10, encoding='bgr8', is_bigendian=0, step=30,
+            data=data.reshape(-1))
+        messages.append(('/cam', ns, image, 'sensor_msgs/msg/Image'))
+        twist = t['geometry_msgs/msg/Twist'](linear=vec(x=1.0), angular=vec(z=0.02 * k))
+        messages.append(('/cmd', ns + 5_000_000, twist, 'geometry_msgs/msg/Twist'))
+    with Writer(path, version=9, storage_plugin=plugin) as writer:
+        conns = {}
+        for topic, ns, msg, msgtype in sorted(messages, key=lambda m: m[1]):
+            if topic not in conns:
+                conns[topic] = writer.add_connection(topic, msgtype, typestore=store)
+            writer.write(conns[topic], ns, store.serialize_cdr(msg, msgtype))
+
+
+@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
+def test_rosbag2_import(tmp_path, storage):
+    bag = tmp_path / 'bag'
+    _write_bag(bag, storage, gap_after=25)
+    config = BagConfig(image_topic='/cam', imu_topic='/imu', command_topic='/cmd',
+                       image_hw=(6, 10), max_angular_z=2.0, min_episode_steps=10)
+    assert import_bag(bag, tmp_path / 'demos', config) == 2  # the 2 s gap splits the bag
+    meta = read_manifest(tmp_path / 'demos')
+    assert [e.steps for e in meta.episodes] == [25, 15]
+    data = SequenceDataset([tmp_path / 'demos'], seq_len=15)
+    first = data.episodes[0]
+    np.testing.assert_allclose(first.elapsed, 0.05, rtol=1e-4)
+    # Each frame is labelled with the command that answered it: angular.z = 0.02 k -> /2.0.
+    np.testing.assert_allclose(first.actions[:, 0], 0.01 * np.arange(25), atol=1e-6)
+    assert first.images[3, 0, 0, 2] == 3 and first.images[3, 0, 0, 0] == 0  # bgr8 -> RGB
+    assert first.imu[0, 2] == pytest.approx(9.81)
+
+
+def test_rosbag2_wrong_topic_names_the_topics(tmp_path):
+    bag = tmp_path / 'bag'
+    _write_bag(bag, 'mcap', frames=12)
+    with pytest.raises(DatasetError, match=r"topics \['/camera/image_raw'\] not in the bag"):
+        import_bag(bag, tmp_path / 'demos', BagConfig(imu_topic='/imu', command_topic='/cmd'))
+    with pytest.raises(ValueError, match='BagConfig.imu_topic'):
+        BagConfig(imu_topic='imu')
