@@ -1,0 +1,118 @@
+"""Stateful, batch-1 policy execution for a fixed-rate control loop.
+
+The runner owns the policy's hidden state between ticks, feeds the *measured* elapsed time (a
+liquid network integrates over real time, so a late tick must not look like an on-time one), and
+turns arrays into tensors and back. ``reset()`` is called when the watchdog recovers.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+
+class RunnerError(RuntimeError):
+    """A policy cannot be loaded or run; the message names the file or the input at fault."""
+
+
+class Runner(Protocol):
+    """What the control loop needs from a policy: an action per tick and a state reset."""
+
+    image_hw: tuple[int, int]
+    action_dim: int
+
+    def act(self, image: np.ndarray, imu: np.ndarray, elapsed_s: float) -> np.ndarray: ...
+
+    def reset(self) -> None: ...
+
+
+class PolicyRunner:
+    """Runs a ``lnn_control.models.policy.Policy`` one step at a time.
+
+    Args:
+        policy: The policy module (put in eval mode here).
+        nominal_dt: Elapsed time fed on the first tick after a reset and whenever the measured
+            value is not usable (non-finite or not positive), in seconds.
+        max_dt: Measured elapsed times are clipped to this, so a long stall does not push the
+            ODE far outside what it saw in training.
+    """
+
+    def __init__(self, policy: Any, *, nominal_dt: float, max_dt: float = 1.0) -> None:
+        if not (math.isfinite(nominal_dt) and 0 < nominal_dt <= max_dt):
+            raise RunnerError(f'PolicyRunner: nominal_dt must be in (0, max_dt={max_dt}], '
+                              f'got {nominal_dt!r}')
+        self.policy = policy.eval()
+        cfg = policy.config
+        self.image_hw = (int(cfg.image_hw[0]), int(cfg.image_hw[1]))
+        self.action_dim = int(cfg.action_dim)
+        self.imu_dim = int(getattr(cfg, 'imu_dim', 6))
+        self.vehicle = str(getattr(cfg, 'vehicle', ''))
+        self.nominal_dt = float(nominal_dt)
+        self.max_dt = float(max_dt)
+        self.metadata: dict[str, Any] = {}
+        self._hx: Any = None
+        self.reset()
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, *, expect_vehicle: str | None = None,
+                        nominal_dt: float = 0.05, max_dt: float = 1.0) -> PolicyRunner:
+        """Load a checkpoint written by ``lnn_control.models.checkpoint.save_checkpoint``.
+
+        Raises:
+            RunnerError: The file is missing, unreadable, or for another vehicle.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise RunnerError(f'PolicyRunner: checkpoint {str(path)!r} does not exist')
+        try:
+            from lnn_control.models.checkpoint import load_checkpoint
+        except ImportError as exc:  # the models package is another part of the project
+            raise RunnerError(f'PolicyRunner: cannot import the checkpoint loader: {exc}') from exc
+        try:
+            policy, metadata = load_checkpoint(path, expect_vehicle=expect_vehicle)
+        except Exception as exc:  # CheckpointError, or torch failing on a corrupt file
+            raise RunnerError(f'PolicyRunner: cannot load {str(path)!r}: {exc}') from exc
+        runner = cls(policy, nominal_dt=nominal_dt, max_dt=max_dt)
+        runner.metadata = dict(metadata or {})
+        return runner
+
+    def reset(self) -> None:
+        """Zero the hidden state; the next tick uses ``nominal_dt``."""
+        self._hx = self.policy.initial_state(1)
+        self._fresh = True
+
+    def act(self, image: np.ndarray, imu: np.ndarray, elapsed_s: float) -> np.ndarray:
+        """One control step.
+
+        Args:
+            image: uint8 (H, W, 3) at ``image_hw`` (see ``control.preprocess``).
+            imu: float (6,) ``[ax, ay, az, gx, gy, gz]`` in the body FLU frame.
+            elapsed_s: Measured seconds since the previous tick.
+
+        Returns:
+            float32 (A,) action in the env's units.
+
+        Raises:
+            RunnerError: Wrong image shape/dtype or IMU size, or a non-finite IMU value.
+        """
+        if image.shape != (*self.image_hw, 3) or image.dtype != np.uint8:
+            raise RunnerError(f'PolicyRunner: expected a uint8 image {(*self.image_hw, 3)}, '
+                              f'got {image.dtype} {image.shape}')
+        imu = np.asarray(imu, dtype=np.float32).reshape(-1)
+        if imu.shape != (self.imu_dim,) or not np.all(np.isfinite(imu)):
+            raise RunnerError(f'PolicyRunner: expected {self.imu_dim} finite IMU values, '
+                              f'got {imu.tolist()}')
+        dt = elapsed_s if (not self._fresh and math.isfinite(elapsed_s) and elapsed_s > 0) \
+            else self.nominal_dt
+        dt = min(dt, self.max_dt)
+        self._fresh = False
+        with torch.inference_mode():
+            action, self._hx = self.policy.step(
+                torch.from_numpy(np.ascontiguousarray(image)).unsqueeze(0),
+                torch.from_numpy(imu).unsqueeze(0),
+                torch.tensor([dt], dtype=torch.float32),
+                self._hx)
+        return action.reshape(-1).numpy().astype(np.float32)

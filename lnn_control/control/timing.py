@@ -1,0 +1,132 @@
+"""Rate, jitter, latency and deadline statistics of a fixed-rate control loop.
+
+One ``LoopStats`` per loop. The node calls ``tick(t)`` at the start of every control tick and
+``done(...)`` once the command is published; diagnostics, the HIL report and the bench read
+``summary()``. Times are seconds from a monotonic clock.
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+
+class Samples:
+    """A bounded window of float samples with percentiles (the newest ``maxlen`` are kept)."""
+
+    def __init__(self, maxlen: int = 100_000) -> None:
+        self._values: deque[float] = deque(maxlen=maxlen)
+
+    def add(self, value: float) -> None:
+        if math.isfinite(value):
+            self._values.append(float(value))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile (0-100), NaN when empty."""
+        if not self._values:
+            return math.nan
+        return float(np.percentile(np.fromiter(self._values, float), q))
+
+    def mean(self) -> float:
+        return float(np.mean(np.fromiter(self._values, float))) if self._values else math.nan
+
+
+@dataclass(frozen=True)
+class LoopSummary:
+    """Figures of a control loop over the window; times in milliseconds, rate in Hz."""
+
+    ticks: int
+    rate_hz: float
+    period_p50_ms: float
+    period_p99_ms: float
+    jitter_p50_ms: float
+    jitter_p99_ms: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    inference_p50_ms: float
+    inference_p99_ms: float
+    missed_ticks: int
+    deadline_misses: int
+
+    def format(self) -> str:
+        """One human-readable line."""
+        return (f'rate {self.rate_hz:.2f} Hz | jitter p50/p99 {self.jitter_p50_ms:.2f}/'
+                f'{self.jitter_p99_ms:.2f} ms | latency p50/p99 {self.latency_p50_ms:.2f}/'
+                f'{self.latency_p99_ms:.2f} ms | inference p50/p99 {self.inference_p50_ms:.2f}/'
+                f'{self.inference_p99_ms:.2f} ms | missed ticks {self.missed_ticks} | '
+                f'deadline misses {self.deadline_misses}')
+
+
+class LoopStats:
+    """Accumulates tick periods, jitter, image->command latency and inference time.
+
+    Args:
+        rate_hz: The configured loop rate.
+        window: How many recent samples percentiles are taken over.
+
+    A tick that comes more than 1.5 periods after the previous one counts the skipped ticks as
+    *missed*; a tick whose work (start to publish) takes longer than one period is a *deadline
+    miss*.
+    """
+
+    def __init__(self, rate_hz: float, window: int = 100_000) -> None:
+        if not (math.isfinite(rate_hz) and rate_hz > 0):
+            raise ValueError(f'LoopStats: rate_hz must be positive, got {rate_hz!r}')
+        self.period = 1.0 / rate_hz
+        self.periods = Samples(window)
+        self.jitter = Samples(window)
+        self.latency = Samples(window)
+        self.inference = Samples(window)
+        self._tick_times: deque[float] = deque(maxlen=window)
+        self._last_tick: float | None = None
+        self._tick_start = math.nan
+        self.ticks = 0
+        self.missed_ticks = 0
+        self.deadline_misses = 0
+
+    def tick(self, t: float) -> float:
+        """Mark the start of a tick at ``t``; return the measured elapsed time since the last."""
+        elapsed = math.nan if self._last_tick is None else t - self._last_tick
+        if math.isfinite(elapsed):
+            self.periods.add(elapsed)
+            self.jitter.add(abs(elapsed - self.period))
+            self.missed_ticks += max(0, round(elapsed / self.period) - 1)
+        self._last_tick = t
+        self._tick_start = t
+        self._tick_times.append(t)
+        self.ticks += 1
+        return elapsed
+
+    def done(self, t: float, *, inference_s: float = math.nan,
+             latency_s: float = math.nan) -> None:
+        """Mark the command published at ``t``, with the tick's inference time and latency."""
+        if t - self._tick_start > self.period:
+            self.deadline_misses += 1
+        self.inference.add(inference_s)
+        self.latency.add(latency_s)
+
+    def rate(self) -> float:
+        """Achieved rate over the window, in Hz (NaN before two ticks)."""
+        if len(self._tick_times) < 2:
+            return math.nan
+        span = self._tick_times[-1] - self._tick_times[0]
+        return (len(self._tick_times) - 1) / span if span > 0 else math.nan
+
+    def summary(self) -> LoopSummary:
+        ms = 1e3
+        return LoopSummary(
+            ticks=self.ticks, rate_hz=self.rate(),
+            period_p50_ms=self.periods.percentile(50) * ms,
+            period_p99_ms=self.periods.percentile(99) * ms,
+            jitter_p50_ms=self.jitter.percentile(50) * ms,
+            jitter_p99_ms=self.jitter.percentile(99) * ms,
+            latency_p50_ms=self.latency.percentile(50) * ms,
+            latency_p99_ms=self.latency.percentile(99) * ms,
+            inference_p50_ms=self.inference.percentile(50) * ms,
+            inference_p99_ms=self.inference.percentile(99) * ms,
+            missed_ticks=self.missed_ticks, deadline_misses=self.deadline_misses)

@@ -1,0 +1,79 @@
+"""Stale-input watchdog: decides at every tick whether the policy may drive.
+
+Each input (camera, IMU) has a timeout. The watchdog compares the arrival time of the latest
+sample with the tick's time; when any input is older than its timeout it *trips* and the vehicle
+gets its safe command. When all inputs are fresh again it *recovers*, and the caller resets the
+policy's hidden state, since the state integrated over the gap no longer matches the world.
+"""
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class Transition(enum.Enum):
+    """What changed at this tick."""
+
+    NONE = 'none'
+    TRIPPED = 'tripped'
+    RECOVERED = 'recovered'
+
+
+@dataclass(frozen=True)
+class WatchdogStatus:
+    """Result of one check: ``ok`` when no input is stale; ``stale`` names the stale ones."""
+
+    ok: bool
+    stale: tuple[str, ...]
+    transition: Transition
+
+
+class Watchdog:
+    """Tracks the last arrival time per input and trips when one is older than its timeout.
+
+    Args:
+        timeouts: Input name -> timeout in seconds (positive, finite).
+    """
+
+    def __init__(self, timeouts: Mapping[str, float]) -> None:
+        for name, value in timeouts.items():
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ValueError(f'Watchdog: timeout for {name!r} must be a positive number of '
+                                 f'seconds, got {value!r}')
+        if not timeouts:
+            raise ValueError('Watchdog: expected at least one input, got none')
+        self.timeouts = dict(timeouts)
+        self._last: dict[str, float | None] = dict.fromkeys(self.timeouts)
+        self._tripped = True  # nothing received yet: not safe to drive
+        self.trips = 0
+
+    def feed(self, name: str, t: float) -> None:
+        """Record that a valid sample of ``name`` arrived at time ``t`` (seconds)."""
+        if name not in self._last:
+            raise KeyError(f'Watchdog: unknown input {name!r}; known: {sorted(self._last)}')
+        self._last[name] = t
+
+    def age(self, name: str, now: float) -> float:
+        """Seconds since the last sample of ``name`` (``inf`` if none yet)."""
+        last = self._last[name]
+        return math.inf if last is None else now - last
+
+    def check(self, now: float) -> WatchdogStatus:
+        """Evaluate all inputs at ``now``; report the stale ones and any state change."""
+        stale = tuple(n for n, limit in self.timeouts.items() if not self.age(n, now) <= limit)
+        transition = Transition.NONE
+        if stale and not self._tripped:
+            self._tripped = True
+            self.trips += 1
+            transition = Transition.TRIPPED
+        elif not stale and self._tripped:
+            self._tripped = False
+            transition = Transition.RECOVERED
+        return WatchdogStatus(ok=not stale, stale=stale, transition=transition)
+
+    @property
+    def tripped(self) -> bool:
+        """True while the safe command is in force (including before the first samples)."""
+        return self._tripped
