@@ -130,3 +130,54 @@ class LoopStats:
             inference_p50_ms=self.inference.percentile(50) * ms,
             inference_p99_ms=self.inference.percentile(99) * ms,
             missed_ticks=self.missed_ticks, deadline_misses=self.deadline_misses)
+
+
+class PhaseLock:
+    """Places a fixed-rate tick just after camera frames arrive, to cut image->command latency.
+
+    A free-running camera and a free-running timer at the same rate meet at a random phase: the
+    frame the policy uses is on average half a period old. The lock estimates the frames'
+    arrival phase (circular mean over recent frames) and tells the caller how long to wait
+    before restarting its timer, so ticks land ``offset`` seconds after each frame. The rate is
+    unchanged; only one tick is stretched, when the phase is corrected.
+
+    Args:
+        period: Tick period (s); frames are expected at the same rate.
+        offset: Wanted delay from frame arrival to tick (s).
+        frames: How many recent arrivals the phase is estimated from.
+        tolerance: Phase error (s) below which nothing is done.
+    """
+
+    def __init__(self, period: float, offset: float, *, frames: int = 20,
+                 tolerance: float = 0.003) -> None:
+        if not (0 < period and 0 <= offset < period):
+            raise ValueError(f'PhaseLock: expected 0 <= offset < period, got offset={offset!r}, '
+                             f'period={period!r}')
+        self.period = period
+        self.offset = offset
+        self.tolerance = tolerance
+        self._arrivals: deque[float] = deque(maxlen=frames)
+        self.corrections = 0
+
+    def on_frame(self, t: float) -> None:
+        """Record a frame's arrival time (monotonic seconds)."""
+        self._arrivals.append(t)
+
+    def delay(self, t_tick: float) -> float:
+        """Seconds to wait before restarting the timer at tick time ``t_tick``; 0 if in phase.
+
+        Returns 0 until enough frames have been seen, or when frames and ticks differ in rate
+        (the arrival phases then do not agree).
+        """
+        if len(self._arrivals) < self._arrivals.maxlen:
+            return 0.0
+        angles = 2 * math.pi * (np.fromiter(self._arrivals, float) % self.period) / self.period
+        mean = np.mean(np.exp(1j * angles))
+        if abs(mean) < 0.9:  # arrivals do not share one phase
+            return 0.0
+        phase = (np.angle(mean) / (2 * math.pi)) * self.period
+        error = (phase + self.offset - t_tick) % self.period
+        if min(error, self.period - error) <= self.tolerance:
+            return 0.0
+        self.corrections += 1
+        return float(error)

@@ -55,6 +55,11 @@ class Watchdog:
             raise KeyError(f'Watchdog: unknown input {name!r}; known: {sorted(self._last)}')
         self._last[name] = t
 
+    def invalidate(self, name: str) -> None:
+        """Forget ``name``'s last sample (it was malformed): the input is stale at once."""
+        self.feed(name, math.nan)
+        self._last[name] = None
+
     def age(self, name: str, now: float) -> float:
         """Seconds since the last sample of ``name`` (``inf`` if none yet)."""
         last = self._last[name]

@@ -1,0 +1,216 @@
+"""Typed, validated configurations of the drive and flight nodes (their ROS parameters).
+
+Each field is one ROS parameter with the same name and a typed default; ``config/drive.yaml`` and
+``config/fly.yaml`` override them. Validation happens here, once, with errors that name the field,
+its value and what was expected, so a bad YAML file stops the node at start-up.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lnn_control.control.commands import PX4_RELEASES
+from lnn_control.control.limits import QuadLimits, RoverLimits, check_range
+
+POLICY_MODES = ('checkpoint', 'expert')
+ROVER_OUTPUTS = ('twist', 'ackermann')
+QUAD_OUTPUTS = ('generic', 'px4', 'mavros')
+
+C = TypeVar('C')
+
+
+def check_choice(owner: str, name: str, value: str, choices: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` naming ``owner.name`` if ``value`` is not one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f'{owner}.{name}: expected one of {list(choices)}, got {value!r}')
+
+
+def check_topic(owner: str, name: str, value: str) -> None:
+    """A non-empty ROS name without spaces."""
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise ValueError(f'{owner}.{name}: expected a ROS topic name, got {value!r}')
+
+
+def config_from_dict(cls: type[C], d: dict[str, Any]) -> C:
+    """Build ``cls`` from a dict, naming unknown keys (typos in YAML) instead of ignoring them.
+
+    Integers are accepted for float fields (YAML ``20`` for ``20.0``).
+    """
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        raise ValueError(f'{cls.__name__}: unknown parameter(s) {unknown}; known: {sorted(known)}')
+    values = {}
+    for key, value in d.items():
+        default = getattr(cls, key)
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if type(value) is not type(default):
+            raise ValueError(f'{cls.__name__}.{key}: expected {type(default).__name__}, '
+                             f'got {value!r}')
+        values[key] = value
+    return cls(**values)
+
+
+def resolve_checkpoint(path: str, config_dir: Path) -> Path:
+    """An absolute path as is; a relative one under the package's ``config/`` folder."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else config_dir / p
+
+
+@dataclass(frozen=True)
+class DriveConfig:
+    """Parameters of ``drive_node``.
+
+    Attributes:
+        checkpoint: Policy file, absolute or relative to the package ``config/`` folder.
+        policy_mode: ``checkpoint`` (the trained policy) or ``expert`` (the sim's expert fed
+            with ground truth from the bridge: plumbing tests without a trained policy).
+        rate_hz: Control tick rate.
+        output: ``twist`` (geometry_msgs/Twist) or ``ackermann`` (AckermannDriveStamped).
+        image_topic, imu_topic, cmd_topic, ground_truth_topic: Topic names (relative, so the
+            namespace applies; remapping works too).
+        frame_id: Header frame of stamped outputs.
+        camera_timeout_s, imu_timeout_s: Watchdog timeouts.
+        cruise_speed: Forward speed commanded while driving, m/s.
+        wheelbase: m, for the Twist yaw-rate form.
+        max_steering_angle, max_steering_rate: Output limits (rad, rad/s).
+        diagnostics_period_s: Period of /diagnostics messages.
+        phase_lock: Shift the tick phase once so ticks follow camera frames closely (lower
+            image-to-command latency; the rate stays fixed).
+        phase_offset_s: Delay from a frame's arrival to the tick when phase-locked.
+        enabled: Drive at start (else wait for the ``enable`` service).
+        torch_threads: Intra-op threads for inference (1 keeps latency steady on small CPUs).
+    """
+
+    checkpoint: str = 'policies/rover_ncp_cfc.pt'
+    policy_mode: str = 'checkpoint'
+    rate_hz: float = 20.0
+    output: str = 'twist'
+    image_topic: str = 'camera/image_raw'
+    imu_topic: str = 'imu/data'
+    cmd_topic: str = 'cmd_vel'
+    ground_truth_topic: str = 'ground_truth/privileged'
+    frame_id: str = 'base_link'
+    camera_timeout_s: float = 0.3
+    imu_timeout_s: float = 0.2
+    cruise_speed: float = 1.0
+    wheelbase: float = 0.33
+    max_steering_angle: float = 0.40
+    max_steering_rate: float = 4.0
+    diagnostics_period_s: float = 1.0
+    phase_lock: bool = True
+    phase_offset_s: float = 0.004
+    enabled: bool = True
+    torch_threads: int = 1
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        check_choice(name, 'policy_mode', self.policy_mode, POLICY_MODES)
+        check_choice(name, 'output', self.output, ROVER_OUTPUTS)
+        check_range(name, 'rate_hz', self.rate_hz, 1.0, 1000.0)
+        for topic in ('image_topic', 'imu_topic', 'cmd_topic', 'ground_truth_topic'):
+            check_topic(name, topic, getattr(self, topic))
+        check_range(name, 'camera_timeout_s', self.camera_timeout_s, 1e-3, 10.0)
+        check_range(name, 'imu_timeout_s', self.imu_timeout_s, 1e-3, 10.0)
+        check_range(name, 'cruise_speed', self.cruise_speed, 0.0, 50.0)
+        check_range(name, 'wheelbase', self.wheelbase, 1e-2, 10.0)
+        check_range(name, 'diagnostics_period_s', self.diagnostics_period_s, 0.05, 60.0)
+        check_range(name, 'phase_offset_s', self.phase_offset_s, 0.0, 1.0 / self.rate_hz)
+        check_range(name, 'torch_threads', self.torch_threads, 1, 64)
+        if self.policy_mode == 'checkpoint' and not self.checkpoint:
+            raise ValueError(f'{name}.checkpoint: expected a file path, got {self.checkpoint!r}')
+        self.limits()  # validates the steering limits
+
+    def limits(self) -> RoverLimits:
+        return RoverLimits(self.max_steering_angle, self.max_steering_rate)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DriveConfig:
+        return config_from_dict(cls, d)
+
+
+@dataclass(frozen=True)
+class FlightConfig:
+    """Parameters of ``flight_node``.
+
+    Attributes:
+        checkpoint, policy_mode, rate_hz, image_topic, imu_topic, ground_truth_topic, frame_id,
+            camera_timeout_s, imu_timeout_s, diagnostics_period_s, phase_lock, phase_offset_s,
+            enabled, torch_threads: As in :class:`DriveConfig`.
+        output: ``generic`` (sensor_msgs/JointState, see ``control.commands``), ``px4`` or
+            ``mavros``.
+        px4_release: PX4 message layout (``1.14``, ``1.15``, ``1.16``).
+        cmd_topic: Generic output topic. px4_setpoint_topic, px4_offboard_topic,
+            mavros_topic: Topics of the autopilot outputs.
+        offboard_rate_hz: OffboardControlMode heartbeat rate (PX4 needs > 2 Hz).
+        max_tilt, max_yaw_rate, thrust_min, thrust_max, hover_thrust: Output limits.
+        failsafe_hold_s: Seconds of level hover after the watchdog trips, before descending.
+        descent_thrust: Thrust below hover during the failsafe descent (slow sink).
+    """
+
+    checkpoint: str = 'policies/quad_ncp_cfc.pt'
+    policy_mode: str = 'checkpoint'
+    rate_hz: float = 50.0
+    output: str = 'generic'
+    px4_release: str = '1.16'
+    image_topic: str = 'camera/image_raw'
+    imu_topic: str = 'imu/data'
+    cmd_topic: str = 'attitude_cmd'
+    ground_truth_topic: str = 'ground_truth/privileged'
+    px4_setpoint_topic: str = '/fmu/in/vehicle_attitude_setpoint'
+    px4_offboard_topic: str = '/fmu/in/offboard_control_mode'
+    mavros_topic: str = '/mavros/setpoint_raw/attitude'
+    frame_id: str = 'base_link'
+    offboard_rate_hz: float = 10.0
+    camera_timeout_s: float = 0.2
+    imu_timeout_s: float = 0.1
+    max_tilt: float = 0.5
+    max_yaw_rate: float = 1.5
+    thrust_min: float = 0.05
+    thrust_max: float = 0.9
+    hover_thrust: float = 0.5
+    failsafe_hold_s: float = 1.0
+    descent_thrust: float = 0.05
+    diagnostics_period_s: float = 1.0
+    phase_lock: bool = True
+    phase_offset_s: float = 0.003
+    enabled: bool = True
+    torch_threads: int = 1
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        check_choice(name, 'policy_mode', self.policy_mode, POLICY_MODES)
+        check_choice(name, 'output', self.output, QUAD_OUTPUTS)
+        check_choice(name, 'px4_release', self.px4_release, PX4_RELEASES)
+        check_range(name, 'rate_hz', self.rate_hz, 1.0, 1000.0)
+        for topic in ('image_topic', 'imu_topic', 'cmd_topic', 'ground_truth_topic',
+                      'px4_setpoint_topic', 'px4_offboard_topic', 'mavros_topic'):
+            check_topic(name, topic, getattr(self, topic))
+        check_range(name, 'offboard_rate_hz', self.offboard_rate_hz, 2.1, 1000.0)
+        check_range(name, 'camera_timeout_s', self.camera_timeout_s, 1e-3, 10.0)
+        check_range(name, 'imu_timeout_s', self.imu_timeout_s, 1e-3, 10.0)
+        check_range(name, 'failsafe_hold_s', self.failsafe_hold_s, 0.0, 60.0)
+        check_range(name, 'descent_thrust', self.descent_thrust, 0.0,
+                    self.hover_thrust - self.thrust_min)
+        check_range(name, 'diagnostics_period_s', self.diagnostics_period_s, 0.05, 60.0)
+        check_range(name, 'phase_offset_s', self.phase_offset_s, 0.0, 1.0 / self.rate_hz)
+        check_range(name, 'torch_threads', self.torch_threads, 1, 64)
+        if self.policy_mode == 'checkpoint' and not self.checkpoint:
+            raise ValueError(f'{name}.checkpoint: expected a file path, got {self.checkpoint!r}')
+        self.limits()
+
+    def limits(self) -> QuadLimits:
+        return QuadLimits(self.max_tilt, self.max_yaw_rate, self.thrust_min, self.thrust_max,
+                          self.hover_thrust)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FlightConfig:
+        return config_from_dict(cls, d)
