@@ -1,0 +1,155 @@
+"""One-file policy checkpoints: weights, full config, format version and free metadata.
+
+The file is a ``torch.save`` of plain data only::
+
+    {'format': 'lnn_control.policy', 'format_version': 1, 'config': PolicyConfig.to_dict(),
+     'state_dict': {...}, 'metadata': {...}}
+
+The config carries the wiring and the input normalisation, so ``load_checkpoint`` rebuilds the
+policy with nothing else. Loading uses ``torch.load(weights_only=True)``: no code is unpickled,
+so a file from elsewhere cannot run anything. Writes go to a temporary file in the same folder,
+are fsynced, then renamed over the target: a crash leaves the old file or the new one, never half.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lnn_control.models.policy import Policy, PolicyConfig
+
+FORMAT = 'lnn_control.policy'
+FORMAT_VERSION = 1
+_KEYS = ('format', 'format_version', 'config', 'state_dict', 'metadata')
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint cannot be written or used; the message names the file and the problem."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        super().__init__(f'checkpoint {os.fspath(path)}: {problem}')
+        self.path = Path(path)
+        self.problem = problem
+
+
+def save_checkpoint(path: str | os.PathLike[str], policy: Policy, *,
+                    metadata: Mapping[str, Any] | None = None) -> Path:
+    """Write ``policy`` to ``path`` atomically; returns the path.
+
+    Args:
+        path: Target file (its folder is created if needed).
+        policy: The policy to save.
+        metadata: Plain data (str/int/float/bool/None, lists, tuples, dicts with str keys), e.g.
+            the training run, dataset and metrics.
+
+    Raises:
+        CheckpointError: on metadata that is not plain data, or on a failed write.
+    """
+    path = Path(path)
+    if not isinstance(policy, Policy):
+        raise CheckpointError(path, f'expected a Policy, got {type(policy).__name__}')
+    metadata = dict(metadata or {})
+    bad = _first_non_plain(metadata, 'metadata')
+    if bad:
+        raise CheckpointError(path, f'{bad} is not plain data (str, number, bool, None, list, '
+                                    'tuple or dict with str keys)')
+    payload = {
+        'format': FORMAT, 'format_version': FORMAT_VERSION, 'config': policy.config.to_dict(),
+        'state_dict': {k: v.detach().cpu().clone() for k, v in policy.state_dict().items()},
+        'metadata': metadata}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, 'wb') as stream:
+            torch.save(payload, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(path, f'cannot write: {exc}') from exc
+    _fsync_dir(path.parent)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike[str], *,
+                    expect_vehicle: str | None = None) -> tuple[Policy, dict[str, Any]]:
+    """Rebuild the policy saved at ``path`` (in eval mode) and return it with its metadata.
+
+    Args:
+        path: A file written by ``save_checkpoint``.
+        expect_vehicle: If given, the checkpoint must be for this vehicle.
+
+    Raises:
+        CheckpointError: if the file is missing, corrupt or truncated, of another format or
+            version, for another vehicle, or its weights do not fit its config.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(path, 'no such file')
+    try:
+        payload = torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as exc:  # torch raises many types for a damaged zip/pickle stream
+        raise CheckpointError(path, f'unreadable (corrupt or truncated file): '
+                                    f'{type(exc).__name__}: {exc}') from exc
+    if not isinstance(payload, dict) or payload.get('format') != FORMAT:
+        raise CheckpointError(path, f'not an {FORMAT} checkpoint')
+    version = payload.get('format_version')
+    if version != FORMAT_VERSION:
+        raise CheckpointError(path, f'format version {version!r}; this code reads version '
+                                    f'{FORMAT_VERSION}')
+    missing = [key for key in _KEYS if key not in payload]
+    if missing:
+        raise CheckpointError(path, f'missing entries {missing}')
+    try:
+        config = PolicyConfig.from_dict(payload['config'])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(path, f'invalid config: {exc}') from exc
+    if expect_vehicle is not None and config.vehicle != expect_vehicle:
+        raise CheckpointError(path, f'policy is for vehicle {config.vehicle!r}, expected '
+                                    f'{expect_vehicle!r}')
+    policy = Policy(config)
+    try:
+        policy.load_state_dict(payload['state_dict'])
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        raise CheckpointError(path, f'weights do not match the config: {exc}') from exc
+    return policy.eval(), dict(payload['metadata'])
+
+
+def _first_non_plain(value: Any, where: str) -> str | None:
+    """Dotted location of the first value that is not plain data, or ``None``."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            bad = _first_non_plain(item, f'{where}[{i}]')
+            if bad:
+                return bad
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f'{where} key {key!r}'
+            bad = _first_non_plain(item, f'{where}.{key}')
+            if bad:
+                return bad
+        return None
+    return f'{where} ({type(value).__name__})'
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable (best effort: some filesystems refuse fsync on folders)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
