@@ -259,3 +259,35 @@ class SimWorld:
     model: Any
     data: Any
     knobs: dict[str, Any] = field(default_factory=dict)
+
+
+#: Model fields a shift may change at reset; ``ModelDefaults`` puts them back.
+RESTORED_MODEL_FIELDS = (
+    'light_active', 'light_ambient', 'light_diffuse', 'light_specular', 'light_pos', 'light_dir',
+    'light_attenuation', 'light_cutoff', 'light_exponent', 'geom_rgba', 'geom_pos', 'geom_quat',
+    'geom_size', 'geom_friction', 'mat_rgba', 'mat_specular', 'mat_shininess',
+    'mat_reflectance', 'mat_emission', 'cam_pos', 'cam_quat', 'cam_fovy', 'body_mass',
+)
+
+
+class ModelDefaults:
+    """A snapshot of the model fields shifts touch, so each reset starts from the clear world.
+
+    Restores ``RESTORED_MODEL_FIELDS`` (those the model has), the headlight and ``opt.wind``.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._fields = {name: np.array(getattr(model, name), copy=True)
+                        for name in RESTORED_MODEL_FIELDS if hasattr(model, name)}
+        head = model.vis.headlight
+        self._headlight = (np.array(head.ambient), np.array(head.diffuse),
+                           np.array(head.specular), int(head.active))
+        self._wind = np.array(model.opt.wind)
+
+    def restore(self) -> None:
+        for name, value in self._fields.items():
+            getattr(self.model, name)[...] = value
+        head = self.model.vis.headlight
+        head.ambient, head.diffuse, head.specular, head.active = self._headlight
+        self.model.opt.wind[:] = self._wind
