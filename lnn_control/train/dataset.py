@@ -99,6 +99,22 @@ class SequenceDataset:
     def action_dim(self) -> int:
         return self.meta.action_dim
 
+    def normalization(self, imu_floor: Sequence[float] = (0.5, 0.5, 0.5, 0.05, 0.05, 0.05),
+                      max_frames: int = 2000) -> dict[str, list[float]]:
+        """Input statistics for ``PolicyConfig.normalization`` (every 7th frame, capped).
+
+        IMU standard deviations are floored (m/s^2, rad/s): an axis that only carries sensor
+        noise in the demonstrations must not be blown up to unit variance.
+        """
+        frames = np.concatenate([e.images[::7] for e in self.episodes])[:max_frames]
+        pixels = frames.reshape(-1, 3).astype(np.float64) / 255.0
+        imu = np.concatenate([e.imu for e in self.episodes]).astype(np.float64)
+        floor = np.resize(np.asarray(imu_floor, np.float64), imu.shape[1])
+        return {'image_mean': pixels.mean(0).round(4).tolist(),
+                'image_std': np.maximum(pixels.std(0), 0.02).round(4).tolist(),
+                'imu_mean': imu.mean(0).round(4).tolist(),
+                'imu_std': np.maximum(imu.std(0), floor).round(4).tolist()}
+
     def split(self, val_fraction: float,
               rng: np.random.Generator) -> tuple[SequenceDataset, SequenceDataset | None]:
         """Hold whole episodes out for validation (windows of one episode are correlated)."""
