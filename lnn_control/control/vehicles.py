@@ -86,3 +86,26 @@ class QuadCommander:
 
     def reset(self) -> None:
         """Stateless: nothing to forget."""
+
+
+class YawReference:
+    """Heading for autopilot attitude setpoints, which need a full attitude, not a yaw rate.
+
+    With a measured yaw (IMU orientation) the setpoint is ``measured + yaw_rate * dt``: the
+    autopilot turns at the commanded rate from where the vehicle points. Without one, the yaw is
+    integrated from the commanded rate, starting at 0 (a heading relative to start-up).
+    """
+
+    def __init__(self) -> None:
+        self.measured: float | None = None
+        self.integrated = 0.0
+
+    def measure(self, yaw: float) -> None:
+        if math.isfinite(yaw):
+            self.measured = yaw
+
+    def setpoint(self, yaw_rate: float, dt: float) -> float:
+        dt = dt if math.isfinite(dt) and dt > 0 else 0.0
+        base = self.measured if self.measured is not None else self.integrated
+        self.integrated = math.remainder(base + yaw_rate * dt, 2 * math.pi)
+        return self.integrated

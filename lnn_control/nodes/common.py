@@ -1,0 +1,123 @@
+"""Helpers shared by the nodes: QoS profiles, message <-> array conversions, parameters, logging.
+
+No Node subclass lives here (one per file); these are the small conversions every adapter needs.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+import rclpy
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    QoSProfile,
+    ReliabilityPolicy,
+    qos_profile_sensor_data,
+)
+
+#: Camera and IMU: best effort, keep the last few (latest-sample semantics in the node).
+SENSOR_QOS = qos_profile_sensor_data
+#: Commands: reliable, only the newest matters.
+COMMAND_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                         reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.VOLATILE)
+#: Ground truth and episode metrics: reliable, a short queue so none is lost at episode ends.
+STATE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
+                       reliability=ReliabilityPolicy.RELIABLE,
+                       durability=DurabilityPolicy.VOLATILE)
+
+
+class StartupError(RuntimeError):
+    """The node cannot start (bad parameter, missing checkpoint or message package)."""
+
+
+def stamp_to_s(stamp: Any) -> float:
+    """``builtin_interfaces/Time`` to float seconds."""
+    return stamp.sec + stamp.nanosec * 1e-9
+
+
+def imu_to_array(msg: Any) -> np.ndarray:
+    """``sensor_msgs/Imu`` to ``[ax, ay, az, gx, gy, gz]`` float32 (body FLU, as in training)."""
+    a, g = msg.linear_acceleration, msg.angular_velocity
+    return np.array([a.x, a.y, a.z, g.x, g.y, g.z], dtype=np.float32)
+
+
+def fill(msg: Any, values: Mapping[str, Any]) -> Any:
+    """Copy nested field values (as built by ``control.commands``) onto a message; return it."""
+    for name, value in values.items():
+        if isinstance(value, Mapping):
+            fill(getattr(msg, name), value)
+        else:
+            setattr(msg, name, value)
+    return msg
+
+
+def declare_config(node: Node, config_cls: type) -> dict[str, Any]:
+    """Declare one typed parameter per dataclass field (default = the field's default).
+
+    Returns the values after YAML/launch overrides, ready for ``config_cls.from_dict``.
+    """
+    values = {}
+    for f in fields(config_cls):
+        values[f.name] = node.declare_parameter(f.name, f.default).value
+    return values
+
+
+def require(module: str, what: str, hint: str) -> Any:
+    """Import an optional message package, or raise ``StartupError`` saying how to fix it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise StartupError(f'{what} needs the {module.split(".")[0]} package, which is not '
+                           f'installed ({exc}). {hint}') from exc
+
+
+class Throttled:
+    """Log a message at most once per ``period_s`` per key, counting the ones suppressed."""
+
+    def __init__(self, log: Callable[[str], Any], period_s: float = 5.0) -> None:
+        self._log = log
+        self.period_s = period_s
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def __call__(self, key: str, message: str) -> None:
+        now = time.monotonic()
+        last = self._last.get(key, -math.inf)
+        if now - last >= self.period_s:
+            extra = self._suppressed.pop(key, 0)
+            self._last[key] = now
+            self._log(message + (f' ({extra} similar messages suppressed)' if extra else ''))
+        else:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+
+
+def run_node(node_cls: type, args: list[str] | None) -> int:
+    """Init rclpy, spin ``node_cls`` on a MultiThreadedExecutor, shut down cleanly."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        node = node_cls()
+        executor = MultiThreadedExecutor(num_threads=3)
+        executor.add_node(node)
+        executor.spin()
+    except StartupError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0

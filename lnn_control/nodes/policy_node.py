@@ -1,0 +1,242 @@
+"""Base node of the vehicle controllers: sensors in, fixed-rate policy tick, command out.
+
+``DriveNode`` and ``FlightNode`` subclass it and add only their outputs. Everything that decides
+anything lives in ``lnn_control.control``; this class converts messages, owns the timer, the
+callback groups, the enable service and the diagnostics.
+
+Threading: sensor callbacks and the control tick are in separate callback groups, so on a
+``MultiThreadedExecutor`` an image arriving (and being resized) cannot delay a tick; a lock
+makes each input update atomic with respect to a tick.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, ClassVar
+
+import torch
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+from sensor_msgs.msg import Image, Imu
+from std_msgs.msg import String
+from std_srvs.srv import SetBool
+
+from lnn_control.control.config import resolve_checkpoint
+from lnn_control.control.ground_truth import ExpertRunner, decode_privileged
+from lnn_control.control.inputs import SensorInputs
+from lnn_control.control.loop import ControlLoop, TickResult
+from lnn_control.control.policies import make_runner
+from lnn_control.control.runner import RunnerError
+from lnn_control.control.timing import LoopStats, PhaseLock
+from lnn_control.nodes.common import (
+    SENSOR_QOS,
+    STATE_QOS,
+    StartupError,
+    Throttled,
+    declare_config,
+    imu_to_array,
+    stamp_to_s,
+)
+from lnn_control.paths import config_path
+
+GROUND_TRUTH = 'ground_truth'
+#: Window of the loop statistics (5 minutes at 50 Hz fits).
+STATS_WINDOW = 20_000
+
+
+class PolicyNode(Node):
+    """Shared machinery of ``drive_node`` and ``flight_node``.
+
+    Subclasses set ``vehicle`` and ``config_cls`` and implement ``make_commander``,
+    ``make_outputs``, ``publish_command`` and ``apply_live``.
+
+    Raises:
+        StartupError: A parameter is invalid, or the policy or an output package cannot be
+            loaded; the message says which and why.
+    """
+
+    vehicle: ClassVar[str] = ''
+    config_cls: ClassVar[type] = object
+    #: Parameters that may change while running; others need a restart.
+    live_parameters: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, node_name: str, **kwargs: Any) -> None:
+        super().__init__(node_name, **kwargs)
+        try:
+            self.config = self.config_cls.from_dict(declare_config(self, self.config_cls))
+        except ValueError as exc:
+            raise StartupError(f'{self.get_name()}: invalid parameter: {exc}') from exc
+        cfg = self.config
+        torch.set_num_threads(cfg.torch_threads)
+        checkpoint = resolve_checkpoint(cfg.checkpoint, config_path())
+        try:
+            self.runner = make_runner(self.vehicle, cfg.policy_mode, checkpoint, cfg.rate_hz)
+        except RunnerError as exc:
+            raise StartupError(f'{self.get_name()}: {exc}') from exc
+        self.warn = Throttled(self.get_logger().warning)
+        self.make_outputs()
+        expert = isinstance(self.runner, ExpertRunner)
+        extra = {GROUND_TRUTH: max(cfg.camera_timeout_s, cfg.imu_timeout_s)} if expert else {}
+        self.inputs = SensorInputs(self.runner.image_hw, cfg.camera_timeout_s, cfg.imu_timeout_s,
+                                   extra)
+        self.stats = LoopStats(cfg.rate_hz, window=STATS_WINDOW)
+        self.loop = ControlLoop(self.inputs, self.runner, self.make_commander(), self.stats,
+                                enabled=cfg.enabled)
+        # Phase locking measures wall time; under /clock the tick follows the simulator anyway.
+        sim_time = bool(self.get_parameter('use_sim_time').value)
+        self.phase = (PhaseLock(1.0 / cfg.rate_hz, cfg.phase_offset_s)
+                      if cfg.phase_lock and not sim_time else None)
+        self._lock = threading.Lock()
+        self._last_reason = None
+        self.last_result: TickResult | None = None
+
+        sensors = MutuallyExclusiveCallbackGroup()
+        control = MutuallyExclusiveCallbackGroup()
+        self.create_subscription(Image, cfg.image_topic, self._on_image, SENSOR_QOS,
+                                 callback_group=sensors)
+        self.create_subscription(Imu, cfg.imu_topic, self._on_imu, SENSOR_QOS,
+                                 callback_group=sensors)
+        if expert:
+            self.create_subscription(String, cfg.ground_truth_topic, self._on_ground_truth,
+                                     STATE_QOS, callback_group=sensors)
+        self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_service(SetBool, 'enable', self._on_enable, callback_group=sensors)
+        self.timer = self.create_timer(1.0 / cfg.rate_hz, self._on_tick, callback_group=control)
+        self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics,
+                          callback_group=sensors)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        source = 'expert (ground truth)' if expert else str(checkpoint)
+        self.get_logger().info(f'{self.vehicle} policy {source} at {cfg.rate_hz:g} Hz, '
+                               f'output {cfg.output}, enabled={cfg.enabled}')
+
+    # ----------------------------------------------------------------- subclass hooks
+    def make_commander(self) -> Any:
+        raise NotImplementedError
+
+    def make_outputs(self) -> None:
+        raise NotImplementedError
+
+    def publish_command(self, result: TickResult, now_ns: int) -> None:
+        raise NotImplementedError
+
+    def apply_live(self, config: Any) -> None:
+        """Apply a validated change of ``live_parameters``."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- callbacks
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_image(self, msg: Image) -> None:
+        wall = time.monotonic()
+        with self._lock:
+            error = self.inputs.on_image(msg.data, msg.encoding, msg.height, msg.width, msg.step,
+                                         stamp_to_s(msg.header.stamp), self._now())
+        if error:
+            self.warn('camera', error)
+        elif self.phase is not None:
+            self.phase.on_frame(wall)
+
+    def _on_imu(self, msg: Imu) -> None:
+        with self._lock:
+            error = self.inputs.on_imu(imu_to_array(msg), stamp_to_s(msg.header.stamp),
+                                       self._now())
+        if error:
+            self.warn('imu', error)
+        else:
+            self.on_imu_message(msg)
+
+    def on_imu_message(self, msg: Imu) -> None:
+        """Hook for subclasses that need more of the IMU message (orientation)."""
+
+    def _on_ground_truth(self, msg: String) -> None:
+        try:
+            privileged = decode_privileged(msg.data)
+        except ValueError as exc:
+            self.warn('ground_truth', f'ground truth rejected: {exc}')
+            return
+        with self._lock:
+            self.runner.update(privileged)
+            self.inputs.on_extra(GROUND_TRUTH, privileged, self._now())
+
+    def _on_tick(self) -> None:
+        wall = time.monotonic()
+        with self._lock:
+            result = self.loop.tick(self._now(), wall)
+        now_ns = self.get_clock().now().nanoseconds
+        try:
+            self.publish_command(result, now_ns)
+        except Exception as exc:  # a publishing failure is logged, the loop goes on
+            self.warn('publish', f'command not published: {exc}')
+        self.stats.done(time.monotonic(), inference_s=result.inference_s,
+                        latency_s=now_ns * 1e-9 - result.image_stamp)
+        self.last_result = result
+        if result.reason != self._last_reason:
+            if result.reason:
+                self.get_logger().warning(f'safe command: {result.reason}')
+            elif self._last_reason is not None:
+                self.get_logger().info('inputs fresh: driving with a reset policy state')
+            self._last_reason = result.reason
+        self._maybe_shift_phase(wall)
+
+    def _maybe_shift_phase(self, wall: float) -> None:
+        if self.phase is None:
+            return
+        delay = self.phase.delay(wall)
+        if delay > 0.0:
+            time.sleep(delay)
+            self.timer.reset()
+
+    def _on_enable(self, request: SetBool.Request, response: SetBool.Response) -> Any:
+        self.loop.enabled = bool(request.data)
+        response.success = True
+        response.message = 'enabled' if request.data else 'disabled: safe command'
+        self.get_logger().info(f'control {response.message}')
+        return response
+
+    def _on_set_parameters(self, params: list[Any]) -> SetParametersResult:
+        changes = {p.name: p.value for p in params}
+        fixed = sorted(set(changes) - self.live_parameters)
+        if fixed:
+            return SetParametersResult(successful=False,
+                                       reason=f'{fixed} can only be set at start-up')
+        try:
+            config = self.config_cls.from_dict({**self.config.to_dict(), **changes})
+        except ValueError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        self.config = config
+        self.apply_live(config)
+        return SetParametersResult(successful=True)
+
+    def _publish_diagnostics(self) -> None:
+        s = self.stats.summary()
+        now = self._now()
+        wd = self.inputs.watchdog
+        stale = [n for n in wd.timeouts if not wd.age(n, now) <= wd.timeouts[n]]
+        result = self.last_result
+        reason = result.reason if result is not None else 'not started'
+        rate_ok = abs(s.rate_hz - self.config.rate_hz) <= 0.05 * self.config.rate_hz
+        level = DiagnosticStatus.OK if (not reason and rate_ok) else DiagnosticStatus.WARN
+        values = {
+            'configured_rate_hz': self.config.rate_hz, 'achieved_rate_hz': s.rate_hz,
+            'deadline_misses': s.deadline_misses, 'missed_ticks': s.missed_ticks,
+            'jitter_p99_ms': s.jitter_p99_ms,
+            'latency_p50_ms': s.latency_p50_ms, 'latency_p99_ms': s.latency_p99_ms,
+            'inference_p50_ms': s.inference_p50_ms, 'inference_p99_ms': s.inference_p99_ms,
+            'stale_inputs': ','.join(stale) or 'none', 'watchdog_trips': wd.trips,
+            'rejected_samples': self.inputs.rejected, 'safe_reason': reason or 'none',
+            'enabled': self.loop.enabled, 'ticks': s.ticks,
+        }
+        status = DiagnosticStatus(
+            level=level, name=f'{self.get_fully_qualified_name()}: control loop',
+            message=reason or 'driving', hardware_id=self.vehicle,
+            values=[KeyValue(key=k, value=_fmt(v)) for k, v in values.items()])
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self.diagnostics.publish(msg)
+
+
+def _fmt(value: Any) -> str:
+    return f'{value:.3f}' if isinstance(value, float) else str(value)
