@@ -1,0 +1,135 @@
+"""Trainer, resume and the tiny end-to-end run: record demos -> train -> evaluate."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lnn_control.train.callbacks import BaseCallback
+from lnn_control.train.config import ConfigError, TrainConfig, load_config
+from lnn_control.train.dataset import SequenceDataset
+from lnn_control.train.demos import DemoWriter, Episode
+from lnn_control.train.trainer import ImitationTrainer, TrainerError
+
+POLICY = {'vehicle': 'rover', 'image_hw': [40, 48], 'core': 'ncp_cfc'}
+
+
+def _synthetic(root, episodes: int = 4, steps: int = 40) -> SequenceDataset:
+    """Frames whose brightness encodes the steering label: learnable in a few steps."""
+    rng = np.random.default_rng(0)
+    writer = DemoWriter(root, vehicle='rover', image_hw=(40, 48), action_names=('steering',))
+    for _ in range(episodes):
+        steer = np.sin(np.linspace(0, 3, steps) + rng.uniform(0, 6)).astype(np.float32) * 0.8
+        images = np.repeat((128 + 100 * steer)[:, None, None, None], 40 * 48 * 3, 1)
+        writer.add(Episode(images.reshape(steps, 40, 48, 3).astype(np.uint8),
+                           rng.normal(0, 0.1, (steps, 6)).astype(np.float32),
+                           steer[:, None], np.full(steps, 0.05, np.float32)))
+    return SequenceDataset([root], seq_len=16)
+
+
+def _trainer(data, out, **kwargs) -> ImitationTrainer:
+    return ImitationTrainer(POLICY, data, out, batch_size=4, steps_per_epoch=3, lr=1e-2,
+                            tensorboard=False, **kwargs)
+
+
+class _KillAt(BaseCallback):
+    """Simulates a kill (Ctrl-C) at a given global step."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__()
+        self.step = step
+
+    def on_step(self, metrics) -> bool:
+        if self.trainer.global_step == self.step:
+            raise KeyboardInterrupt
+        return True
+
+
+def test_training_reduces_loss_and_writes_checkpoints(tmp_path):
+    data = _synthetic(tmp_path / 'demos')
+    trainer = _trainer(data, tmp_path / 'run', val_data=data)
+    before = trainer.validation_loss()
+    trainer.learn(4, progress_bar=False)
+    assert trainer.validation_loss() < before
+    for name in ('policy_best.pt', 'policy_last.pt', 'trainer_state.pt', 'progress.csv'):
+        assert (tmp_path / 'run' / name).is_file()
+    from lnn_control.models.checkpoint import load_checkpoint
+
+    policy, meta = load_checkpoint(tmp_path / 'run' / 'policy_last.pt', expect_vehicle='rover')
+    assert meta['epoch'] == 4 and policy.config.image_hw == (40, 48)
+
+
+def test_resume_after_kill_matches_uninterrupted_run(tmp_path):
+    data = _synthetic(tmp_path / 'demos')
+    straight = _trainer(data, tmp_path / 'a').learn(3, progress_bar=False)
+    killed = _trainer(data, tmp_path / 'b')
+    with pytest.raises(KeyboardInterrupt):
+        killed.learn(3, callbacks=[_KillAt(7)], progress_bar=False)  # mid epoch 3
+    assert killed.epoch == 2
+    resumed = _trainer(data, tmp_path / 'b')
+    assert resumed.epoch == 2 and resumed.global_step == 6  # lost only the current epoch
+    resumed.learn(3, progress_bar=False)
+    for key, value in straight.policy.state_dict().items():
+        torch.testing.assert_close(resumed.policy.state_dict()[key], value, rtol=0, atol=0)
+    rows = (tmp_path / 'b' / 'progress.csv').read_text().strip().splitlines()
+    assert len(rows) == 1 + 3  # header + one row per epoch, none duplicated
+
+
+def test_resume_with_another_seed_is_refused(tmp_path):
+    data = _synthetic(tmp_path / 'demos')
+    _trainer(data, tmp_path / 'run').learn(1, progress_bar=False)
+    with pytest.raises(TrainerError, match='seed 0, run asks for 1'):
+        _trainer(data, tmp_path / 'run', seed=1)
+
+
+def test_bad_configs_name_field_and_value(tmp_path):
+    with pytest.raises(ConfigError, match=r'train\.seq_len: expected a number in \[2, 256\], '
+                                          'got 1'):
+        TrainConfig.from_dict({'train': {'seq_len': 1}})
+    with pytest.raises(ConfigError, match=r"unknown keys \['epochs'\]"):
+        TrainConfig.from_dict({'epochs': 3})
+    with pytest.raises(ConfigError, match='randomize.scenarios'):
+        TrainConfig.from_dict({'regime': 'randomized'})
+    with pytest.raises(ConfigError, match="regime: expected one of .* got 'noisy'"):
+        TrainConfig.from_dict({'regime': 'noisy'})
+    path = tmp_path / 'bad.yaml'
+    path.write_text('data: {workers: 0}\n')
+    with pytest.raises(ConfigError, match=r'bad.yaml: data.workers: expected .* got 0'):
+        load_config(path)
+    with pytest.raises(ValueError, match='burn_in'):
+        _trainer(_synthetic(tmp_path / 'demos'), tmp_path / 'run', burn_in=16)
+
+
+def test_config_round_trip(tmp_path):
+    config = TrainConfig.from_dict({'regime': 'randomized', 'augment': {'noise_std_max': 5.0},
+                                    'randomize': {'scenarios': ['rain']},
+                                    'env': {'kwargs': {'image_hw': [40, 48]}}})
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    assert config.shifts_seen == ('clear', 'rain')
+
+
+def test_tiny_end_to_end_record_train_evaluate(tmp_path):
+    """Record rover demos, train a few steps, evaluate on one held-out scenario."""
+    from lnn_control.train.evaluate import EvalConfig, evaluate
+    from lnn_control.train.pipeline import train_run
+
+    env_kwargs = {'image_hw': [40, 48], 'track_length': 20.0, 'laps': 0.25}
+    config = TrainConfig.from_dict({
+        'name': 'tiny', 'env': {'kwargs': env_kwargs}, 'policy': POLICY,
+        'data': {'episodes': 2, 'max_steps': 40, 'workers': 1},
+        'train': {'seq_len': 16, 'batch_size': 2, 'epochs': 1, 'steps_per_epoch': 2,
+                  'val_fraction': 0.0},
+        'dagger': {'rounds': 1, 'episodes': 1, 'epochs': 1}})
+    policy = train_run(config, tmp_path / 'run', progress=False)
+    assert policy.is_file()
+    from lnn_control.train.demos import read_manifest
+
+    demos = read_manifest(tmp_path / 'run' / 'demos')
+    assert len(demos.episodes) == 2 and demos.episodes[0].steps == 40
+    assert len(read_manifest(tmp_path / 'run' / 'dagger_01').episodes) == 1
+    results = evaluate({'tiny': str(policy)}, EvalConfig(
+        env_kwargs={**env_kwargs, 'track_split': 'eval'}, seeds=2, max_steps=20,
+        workers=1, noise_vars=(0.1,), rate_scales=(), frame_drops=()), progress=False)
+    clear = results['models']['tiny']['clear']
+    assert clear['episodes_run'] == 2 and 0.0 <= clear['success_rate'] <= 1.0
+    assert results['conditions'] == ['clear', 'noise:0.1']
