@@ -36,8 +36,8 @@ _BOUND_TOL = 1e-5
 
 def default_knobs() -> dict[str, Any]:
     """The env knobs shifts may set at reset (see ``QuadEnvBase`` for their meaning)."""
-    return {'wind': np.zeros(3), 'gust_std': 0.0, 'gust_tau': 1.0,
-            'motor_efficiency': np.ones(4)}
+    return {'wind_velocity': np.zeros(3), 'wind_gust': 0.0, 'gust_tau': 1.0,
+            'motor_efficiency': np.ones(4), 'imu_noise_scale': 1.0}
 
 
 @dataclass(frozen=True)
@@ -139,9 +139,10 @@ class QuadEnvBase(gym.Env):
     Reward: ``1 / (1 + distance_to_goal)`` per step, ``-10`` on a crash. Episodes end on ground
     or obstacle contact, tilt beyond ``tilt_limit`` or leaving the arena; ``TimeLimit`` truncates.
 
-    Knobs (``SimWorld.knobs``) that shifts may set at reset: ``wind`` (3,) mean wind m/s ENU,
-    ``gust_std`` turbulence std m/s, ``gust_tau`` its time constant s, ``motor_efficiency`` (4,)
-    thrust fraction per motor. Model names shifts may use are listed in ``quad_model``.
+    Knobs (``SimWorld.knobs``) that shifts may set at reset (defaults in ``default_knobs``):
+    ``wind_velocity`` (3,) mean wind m/s ENU, ``wind_gust`` turbulence std m/s, ``gust_tau`` its
+    correlation time s, ``motor_efficiency`` (4,) thrust fraction per motor, ``imu_noise_scale``
+    (x the IMU white noise). Model names shifts may use are listed in ``quad_model``.
     """
 
     metadata = {'render_modes': ['rgb_array'], 'render_fps': 50}
@@ -224,13 +225,13 @@ class QuadEnvBase(gym.Env):
 
         self._knobs = default_knobs()
         self._scenario.apply_world(SimWorld('quad', self.model, self.data, self._knobs), rng)
-        self._wind = WindField(self._knobs['wind'], float(self._knobs['gust_std']),
+        self._wind = WindField(self._knobs['wind_velocity'], float(self._knobs['wind_gust']),
                                float(self._knobs['gust_tau']))
         self.model.opt.wind[:] = self._wind.reset(rng)
         hover = np.full(4, self.params.hover_thrust * self.params.max_thrust)
         self.motors.reset(hover, self._knobs['motor_efficiency'])
         self.controller.reset()
-        self.imu.reset(rng)
+        self.imu.reset(rng, float(self._knobs['imu_noise_scale']))
         self._setpoint = np.array([0.0, 0.0, 0.0, self.params.hover_thrust])
         mujoco.mj_forward(self.model, self.data)
         self.monitor.reset()

@@ -23,11 +23,16 @@ class ExpertConfig:
 
     Attributes:
         pos_gain: Position error to velocity setpoint, 1/s.
-        vel_gain: Velocity error to acceleration, 1/s.
-        pos_integral: Integral gain on the position error, 1/s^2 (rejects wind and payload).
-        integral_limit: Clamp of the integral acceleration, m/s^2.
-        integral_zone: The integral runs only within this distance of the goal, m (no wind-up
-            during the approach, which would overshoot into the target).
+        vel_gain: Horizontal velocity error to acceleration, 1/s.
+        climb_gain: Vertical velocity error to acceleration, 1/s (stiffer: sinking is a crash).
+        pos_integral: Integral gain on the horizontal position error, 1/s^2 (rejects wind).
+        climb_integral: Integral gain on the altitude error, 1/s^2 (learns the hover thrust
+            of an unknown payload before the vehicle sinks to the ground).
+        integral_limit: Clamp of the horizontal integral acceleration, m/s^2.
+        climb_integral_limit: Clamp of the vertical integral, m/s^2 (an unknown payload of up
+            to +60 % mass needs ~6).
+        integral_zone: The horizontal integral runs only within this distance of the goal, m
+            (no wind-up during the approach, which would overshoot into the target).
         max_speed: Horizontal speed limit of the approach, m/s.
         max_climb: Vertical speed limit, m/s.
         max_tilt: Largest roll/pitch the expert commands, rad (keeps the target in view).
@@ -38,8 +43,11 @@ class ExpertConfig:
 
     pos_gain: float = 0.9
     vel_gain: float = 2.2
+    climb_gain: float = 5.0
     pos_integral: float = 0.4
+    climb_integral: float = 2.0
     integral_limit: float = 2.0
+    climb_integral_limit: float = 7.0
     integral_zone: float = 1.0
     max_speed: float = 1.5
     max_climb: float = 1.0
@@ -127,10 +135,13 @@ class QuadExpert:
         if horizontal > cfg.max_speed:
             velocity_sp[:2] *= cfg.max_speed / horizontal
         velocity_sp[2] = float(np.clip(velocity_sp[2], -cfg.max_climb, cfg.max_climb))
-        if float(np.linalg.norm(error)) < cfg.integral_zone:
-            self._integral = np.clip(self._integral + cfg.pos_integral * error * dt,
-                                     -cfg.integral_limit, cfg.integral_limit)
-        accel = cfg.vel_gain * (velocity_sp - np.asarray(velocity, float)) + self._integral
+        step = np.array([cfg.pos_integral, cfg.pos_integral, cfg.climb_integral]) * error * dt
+        if float(np.hypot(error[0], error[1])) > cfg.integral_zone:
+            step[:2] = 0.0
+        limit = np.array([cfg.integral_limit, cfg.integral_limit, cfg.climb_integral_limit])
+        self._integral = np.clip(self._integral + step, -limit, limit)
+        gains = np.array([cfg.vel_gain, cfg.vel_gain, cfg.climb_gain])
+        accel = gains * (velocity_sp - np.asarray(velocity, float)) + self._integral
 
         # Rotate into the heading frame: pitch > 0 accelerates forward, roll > 0 to the right.
         c, s = math.cos(yaw), math.sin(yaw)

@@ -53,13 +53,17 @@ class ImuModel:
         self.config = config or ImuConfig()
         self._noise_std = np.array([self.config.accel_noise] * 3 + [self.config.gyro_noise] * 3)
         self.bias = np.zeros(6)
+        self._scaled_std = self._noise_std
 
-    def reset(self, rng: np.random.Generator) -> None:
-        """Draw this episode's constant bias from ``rng``."""
+    def reset(self, rng: np.random.Generator, noise_scale: float = 1.0) -> None:
+        """Draw this episode's bias from ``rng``; scale the white noise by ``noise_scale``."""
+        if not (math.isfinite(noise_scale) and noise_scale >= 0.0):
+            raise ValueError(f'ImuModel: noise_scale must be >= 0, got {noise_scale!r}')
         std = np.array([self.config.accel_bias] * 3 + [self.config.gyro_bias] * 3)
         self.bias = rng.normal(0.0, 1.0, 6) * std
+        self._scaled_std = self._noise_std * noise_scale
 
     def sample(self, true_imu: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Return one noisy reading of ``true_imu`` (6,)."""
-        noisy = true_imu + self.bias + rng.normal(0.0, 1.0, 6) * self._noise_std
+        noisy = true_imu + self.bias + rng.normal(0.0, 1.0, 6) * self._scaled_std
         return noisy.astype(np.float32)
