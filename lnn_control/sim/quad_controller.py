@@ -33,7 +33,7 @@ def quat_to_euler(quat: np.ndarray) -> np.ndarray:
 
 def euler_rates_to_body(euler: np.ndarray, euler_rates: np.ndarray) -> np.ndarray:
     """Map ZYX Euler angle rates to body angular rates ``(p, q, r)`` (exact kinematics)."""
-    roll, pitch, _ = euler
+    roll, pitch = euler[0], euler[1]
     droll, dpitch, dyaw = euler_rates
     sr, cr = math.sin(roll), math.cos(roll)
     sp, cp = math.sin(pitch), math.cos(pitch)
@@ -100,26 +100,23 @@ class FlightController:
     """Attitude mode: ``[roll, pitch, yaw_rate, thrust]`` setpoint -> motor thrust commands (N).
 
     The controller flies on its own state estimate, modelled as the true attitude and body rates
-    (IMU disturbances act on what the policy sees, as on a vehicle whose EKF is healthy).
+    (IMU disturbances act on what the policy sees, as on a vehicle whose EKF is healthy). The
+    per-tick maths is written on Python floats: it runs 500 times per simulated second, where
+    NumPy's per-call overhead on 3-vectors would dominate the env's step time.
     """
 
     def __init__(self, params: QuadParams, config: FlightControllerConfig | None = None) -> None:
         self.params = params
         self.config = config or FlightControllerConfig()
         self.mixer = Mixer(params)
-        self._inertia = np.asarray(params.inertia, dtype=np.float64)
-        self._rate_p = np.asarray(self.config.rate_p)
-        self._rate_i = np.asarray(self.config.rate_i)
-        self._rate_d = np.asarray(self.config.rate_d)
-        self._max_rate = np.asarray(self.config.max_rate)
         self.reset()
 
     def reset(self) -> None:
         """Clear the integrators and the derivative filter (call at every episode start)."""
-        self._integral = np.zeros(3)
-        self._prev_rates: np.ndarray | None = None
-        self._rate_derivative = np.zeros(3)
-        self.rate_setpoint = np.zeros(3)
+        self._integral = [0.0, 0.0, 0.0]
+        self._prev_rates: tuple[float, float, float] | None = None
+        self._rate_derivative = [0.0, 0.0, 0.0]
+        self.rate_setpoint = (0.0, 0.0, 0.0)
 
     def update(self, setpoint: np.ndarray, euler: np.ndarray, rates: np.ndarray,
                dt: float) -> np.ndarray:
@@ -134,22 +131,31 @@ class FlightController:
         Returns:
             Motor thrust commands (4,) in N, before the motor lag.
         """
-        euler_rate_sp = np.array([self.config.attitude_p * (setpoint[0] - euler[0]),
-                                  self.config.attitude_p * (setpoint[1] - euler[1]),
-                                  setpoint[2]])
-        rate_sp = np.clip(euler_rates_to_body(euler, euler_rate_sp), -self._max_rate,
-                          self._max_rate)
+        cfg = self.config
+        roll, pitch = float(euler[0]), float(euler[1])
+        w = (float(rates[0]), float(rates[1]), float(rates[2]))
+        euler_rate_sp = (cfg.attitude_p * (float(setpoint[0]) - roll),
+                         cfg.attitude_p * (float(setpoint[1]) - pitch), float(setpoint[2]))
+        body_sp = euler_rates_to_body((roll, pitch, 0.0), euler_rate_sp)
+        rate_sp = tuple(max(-m, min(m, float(v))) for v, m in zip(body_sp, cfg.max_rate,
+                                                                   strict=True))
         self.rate_setpoint = rate_sp
-        error = rate_sp - rates
-        limit = self.config.integral_limit
-        self._integral = np.clip(self._integral + self._rate_i * error * dt, -limit, limit)
-        if self._prev_rates is not None:
-            alpha = dt / (dt + 1.0 / (2.0 * math.pi * self.config.d_cutoff_hz))
-            raw = (rates - self._prev_rates) / dt
-            self._rate_derivative += alpha * (raw - self._rate_derivative)
-        self._prev_rates = np.array(rates, dtype=np.float64)
-        accel = self._rate_p * error + self._integral - self._rate_d * self._rate_derivative
-        # Euler's equation: cancel the gyroscopic term so each axis sees J * accel.
-        torque = self._inertia * accel + np.cross(rates, self._inertia * rates)
-        thrust = float(setpoint[3]) * self.params.total_thrust
-        return self.mixer.allocate(thrust, torque)
+        alpha = dt / (dt + 1.0 / (2.0 * math.pi * cfg.d_cutoff_hz))
+        limit = cfg.integral_limit
+        accel = [0.0, 0.0, 0.0]
+        for i in range(3):
+            error = rate_sp[i] - w[i]
+            self._integral[i] = max(-limit, min(limit, self._integral[i]
+                                                + cfg.rate_i[i] * error * dt))
+            if self._prev_rates is not None:
+                raw = (w[i] - self._prev_rates[i]) / dt
+                self._rate_derivative[i] += alpha * (raw - self._rate_derivative[i])
+            accel[i] = (cfg.rate_p[i] * error + self._integral[i]
+                        - cfg.rate_d[i] * self._rate_derivative[i])
+        self._prev_rates = w
+        jx, jy, jz = self.params.inertia
+        # Euler's equation: add w x (J w) so each axis sees J * accel.
+        torque = (jx * accel[0] + w[1] * w[2] * (jz - jy),
+                  jy * accel[1] + w[2] * w[0] * (jx - jz),
+                  jz * accel[2] + w[0] * w[1] * (jy - jx))
+        return self.mixer.allocate(float(setpoint[3]) * self.params.total_thrust, torque)

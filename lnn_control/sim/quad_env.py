@@ -6,6 +6,10 @@ and saturate (``quad_motors``), and MuJoCo flies the airframe with drag and wind
 """
 from __future__ import annotations
 
+# ``render`` picks the headless GL backend (MUJOCO_GL) and must run before MuJoCo is imported.
+from lnn_control.sim.render import SceneRenderer, apply_render_knobs
+
+# isort: split
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +25,8 @@ from lnn_control.sim.quad_metrics import QuadTaskMonitor, SuccessCriteria
 from lnn_control.sim.quad_model import PHYSICS_HZ, TARGET_PANEL_Z, build_quad_model
 from lnn_control.sim.quad_motors import MotorBank
 from lnn_control.sim.quad_params import QuadParams
-from lnn_control.sim.quad_world import ModelDefaults, WindField
-from lnn_control.sim.scenario import ActiveScenario, SimWorld, parse_scenarios
+from lnn_control.sim.quad_wind import WindField
+from lnn_control.sim.scenario import ActiveScenario, ModelDefaults, SimWorld, parse_scenarios
 
 ACTION_NAMES = ('roll', 'pitch', 'yaw_rate', 'thrust')
 ACTION_UNITS = ('rad', 'rad', 'rad/s', '0..1')
@@ -37,7 +41,8 @@ _BOUND_TOL = 1e-5
 def default_knobs() -> dict[str, Any]:
     """The env knobs shifts may set at reset (see ``QuadEnvBase`` for their meaning)."""
     return {'wind_velocity': np.zeros(3), 'wind_gust': 0.0, 'gust_tau': 1.0,
-            'motor_efficiency': np.ones(4), 'imu_noise_scale': 1.0}
+            'motor_efficiency': np.ones(4), 'imu_noise_scale': 1.0, 'camera': 'fpv',
+            'view_distance': 20.0, 'fog': None, 'sky_tint': None}
 
 
 @dataclass(frozen=True)
@@ -142,14 +147,17 @@ class QuadEnvBase(gym.Env):
     Knobs (``SimWorld.knobs``) that shifts may set at reset (defaults in ``default_knobs``):
     ``wind_velocity`` (3,) mean wind m/s ENU, ``wind_gust`` turbulence std m/s, ``gust_tau`` its
     correlation time s, ``motor_efficiency`` (4,) thrust fraction per motor, ``imu_noise_scale``
-    (x the IMU white noise). Model names shifts may use are listed in ``quad_model``.
+    (x the IMU white noise); read by the shared visual shifts: ``camera`` (``'fpv'``) and
+    ``view_distance`` (20 m: the trees' ring); applied by ``render.apply_render_knobs``: ``fog``,
+    ``sky_tint``. Model names shifts may use are listed in ``quad_model``.
     """
 
     metadata = {'render_modes': ['rgb_array'], 'render_fps': 50}
     task_config = QuadTaskConfig()
 
     def __init__(self, *, scenario: str = 'clear', image_hw: tuple[int, int] = (64, 128),
-                 render_mode: str | None = None, control_hz: int = 50,
+                 render_mode: str | None = None, chase_hw: tuple[int, int] = (240, 320),
+                 control_hz: int = 50,
                  physics_hz: int = PHYSICS_HZ, camera: bool = True,
                  params: QuadParams | None = None,
                  controller: FlightControllerConfig | None = None,
@@ -162,12 +170,15 @@ class QuadEnvBase(gym.Env):
                 and isinstance(physics_hz, int) and physics_hz % control_hz == 0):
             raise ValueError(f'{name}: control_hz must be an int in [10, 100] that divides '
                              f'physics_hz={physics_hz}, got {control_hz!r}')
+        for label, value in (('image_hw', image_hw), ('chase_hw', chase_hw)):
+            if len(tuple(value)) != 2 or not all(isinstance(v, int) and 8 <= v <= 480
+                                                 for v in value):
+                raise ValueError(f'{name}: {label} must be (height, width) ints in [8, 480], '
+                                 f'got {value!r}')
         hw = tuple(image_hw)
-        if len(hw) != 2 or not all(isinstance(v, int) and 8 <= v <= 1024 for v in hw):
-            raise ValueError(f'{name}: image_hw must be (height, width) ints in [8, 1024], '
-                             f'got {image_hw!r}')
         self.render_mode = render_mode
         self.image_hw = hw
+        self.chase_hw = tuple(chase_hw)
         self.control_hz = control_hz
         self.camera = camera
         self.params = params or QuadParams()
@@ -186,8 +197,9 @@ class QuadEnvBase(gym.Env):
         self.monitor = QuadTaskMonitor(self.task.criteria)
         self._quad_id = self.model.body('quad').id
         self._target_mocap = self.model.body('target').mocapid[0]
-        self._renderer: mujoco.Renderer | None = None
-        self._renderer_key: tuple[float, ...] | None = None
+        self._renderer: SceneRenderer | None = None
+        self._fpv = self.model.camera('fpv').id
+        self._chase = self.model.camera('chase').id
 
         cfg = self.controller.config
         high = np.array([cfg.max_tilt, cfg.max_tilt, cfg.max_rate[2], 1.0], dtype=np.float32)
@@ -228,6 +240,8 @@ class QuadEnvBase(gym.Env):
         self._wind = WindField(self._knobs['wind_velocity'], float(self._knobs['wind_gust']),
                                float(self._knobs['gust_tau']))
         self.model.opt.wind[:] = self._wind.reset(rng)
+        if self.camera or self.render_mode == 'rgb_array':
+            apply_render_knobs(self._ensure_renderer(), self._knobs)
         hover = np.full(4, self.params.hover_thrust * self.params.max_thrust)
         self.motors.reset(hover, self._knobs['motor_efficiency'])
         self.controller.reset()
@@ -262,10 +276,10 @@ class QuadEnvBase(gym.Env):
         return self._observe(), reward, crashed, False, self._info(termination)
 
     def render(self) -> np.ndarray | None:
-        """The chase camera at ``image_hw`` (``render_mode='rgb_array'``), else None."""
-        if self.render_mode != 'rgb_array':
+        """The chase camera at ``chase_hw`` (``render_mode='rgb_array'``), else None."""
+        if self.render_mode != 'rgb_array' or self._renderer is None:
             return None
-        return self._render_camera('chase')
+        return self._renderer.render(self.data, self._chase, *self.chase_hw)
 
     def close(self) -> None:
         if self._renderer is not None:
@@ -353,24 +367,15 @@ class QuadEnvBase(gym.Env):
         obs = {'imu': np.clip(imu, -IMU_RANGE, IMU_RANGE).astype(np.float32),
                'altitude': np.array([altitude], dtype=np.float32)}
         if self.camera:
-            image = self._scenario.apply_image(self._render_camera('fpv'), self.np_random)
+            frame = self._ensure_renderer().render(self.data, self._fpv, *self.image_hw)
+            image = self._scenario.apply_image(frame, self.np_random)
             obs = {'image': np.ascontiguousarray(image, dtype=np.uint8), **obs}
         return obs
 
-    def _render_camera(self, camera: str) -> np.ndarray:
-        renderer = self._ensure_renderer()
-        renderer.update_scene(self.data, camera)
-        return renderer.render()
-
-    def _ensure_renderer(self) -> mujoco.Renderer:
-        # Fog settings are read only when the GL context is made: rebuild when a shift changed
-        # them, closing the old renderer first (two live contexts corrupt frames).
-        vis = self.model.vis
-        key = (vis.map.fogstart, vis.map.fogend, *vis.rgba.fog)
-        if self._renderer is None or key != self._renderer_key:
-            self.close()
-            self._renderer = mujoco.Renderer(self.model, *self.image_hw)
-            self._renderer_key = key
+    def _ensure_renderer(self) -> SceneRenderer:
+        # One GL context per env, made on first use (a state-only env never needs one).
+        if self._renderer is None:
+            self._renderer = SceneRenderer(self.model)
         return self._renderer
 
     def _info(self, termination: str | None) -> dict[str, Any]:

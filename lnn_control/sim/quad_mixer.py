@@ -40,22 +40,20 @@ class Mixer:
         self.params = params
         self.matrix = mixer_matrix(params)
         self.inverse = np.linalg.inv(self.matrix)
+        # Rows of the inverse as floats: allocate() runs at the physics rate on 4-vectors.
+        self._rows = tuple(tuple(float(v) for v in row) for row in self.inverse)
 
-    def allocate(self, thrust: float, torque: np.ndarray) -> np.ndarray:
+    def allocate(self, thrust: float, torque: tuple[float, float, float]) -> np.ndarray:
         """Motor thrusts (4,) in N for a collective ``thrust`` (N) and body ``torque`` (3,) N m."""
-        wrench = np.array([thrust, torque[0], torque[1], torque[2]])
-        motors = self.inverse @ wrench
+        tx, ty, tz = torque
+        base = [r[0] * thrust + r[1] * tx + r[2] * ty for r in self._rows]
+        yaw = [r[3] * tz for r in self._rows]
         high = self.params.max_thrust
-        if motors.min() < 0.0 or motors.max() > high:
-            wrench[3] = 0.0
-            no_yaw = self.inverse @ wrench
-            yaw_part = motors - no_yaw
-            # Largest fraction of the yaw command that keeps every motor inside its range.
-            scale = 1.0
-            for base, delta in zip(no_yaw, yaw_part, strict=True):
-                if delta > 1e-12:
-                    scale = min(scale, max(0.0, (high - base) / delta))
-                elif delta < -1e-12:
-                    scale = min(scale, max(0.0, base / -delta))
-            motors = no_yaw + scale * yaw_part
-        return np.clip(motors, 0.0, high)
+        scale = 1.0
+        for b, y in zip(base, yaw, strict=True):
+            if b + y > high and y > 1e-12:
+                scale = min(scale, max(0.0, (high - b) / y))
+            elif b + y < 0.0 and y < -1e-12:
+                scale = min(scale, max(0.0, b / -y))
+        return np.array([max(0.0, min(high, b + scale * y)) for b, y in zip(base, yaw,
+                                                                              strict=True)])

@@ -37,7 +37,7 @@ FOLIAGE_RGBA = (0.16, 0.45, 0.16, 1.0)
 TARGET_RGBA = (0.90, 0.10, 0.10, 1.0)
 TARGET_MARK_RGBA = (1.0, 1.0, 1.0, 1.0)
 #: Half extents of the target panel (depth, width, height) in m.
-TARGET_PANEL_HALF = (0.03, 0.35, 0.35)
+TARGET_PANEL_HALF = (0.03, 0.45, 0.45)
 #: Height of the panel centre above the target body origin, in m.
 TARGET_PANEL_Z = 1.5
 TREE_COUNT = 14
@@ -88,7 +88,7 @@ def _quad_body(params: QuadParams) -> str:
       {''.join(sites)}
       <site name="imu" pos="0 0 0" size="0.01"/>
       <camera name="fpv" pos="0.08 0 0.01" xyaxes="0 -1 0 0 0 1" fovy="60"/>
-      <camera name="chase" mode="trackcom" pos="-2.0 0 0.7" xyaxes="0 -1 0 0.3 0 1" fovy="60"/>
+      <camera name="chase" mode="trackcom" pos="-1.3 0 0.5" xyaxes="0 -1 0 0.35 0 1" fovy="60"/>
     </body>"""
 
 

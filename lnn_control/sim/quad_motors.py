@@ -34,7 +34,7 @@ class MotorBank:
 
     def step(self, command: np.ndarray, dt: float) -> np.ndarray:
         """Advance by ``dt`` s towards ``command`` (4,) N; return the thrusts produced (4,) N."""
-        target = np.clip(command, 0.0, self.params.max_thrust) * self.efficiency
+        target = np.minimum(np.maximum(command, 0.0), self.params.max_thrust) * self.efficiency
         alpha = min(1.0, dt / self.params.motor_tau)
         self.thrust = self.thrust + alpha * (target - self.thrust)
         return self.thrust

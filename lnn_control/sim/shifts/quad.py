@@ -61,7 +61,10 @@ class QuadGusts(Shift):
 
 @register_shift
 class QuadPayload(Shift):
-    """An unmodelled payload: +10 % to +60 % mass at the centre (inertia grows by half as much)."""
+    """An unmodelled payload: +10 % to +60 % mass, compact at the centre of mass.
+
+    A point mass at the centre of mass adds no inertia about it, so only ``body_mass`` changes.
+    """
 
     name = 'quad_payload'
     vehicles: ClassVar[tuple[str, ...]] = _QUAD
@@ -72,7 +75,6 @@ class QuadPayload(Shift):
         fraction = self.level(self.FRACTION)
         body = world.model.body('quad').id
         world.model.body_mass[body] *= 1.0 + fraction
-        world.model.body_inertia[body] *= 1.0 + 0.5 * fraction
 
 
 @register_shift
