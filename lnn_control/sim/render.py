@@ -6,8 +6,9 @@ must be set before MuJoCo is first imported, which importing this module does. O
 sizes) from one off-screen buffer, so an env never holds two GL contexts.
 
 It also applies the look-related knobs that visual shifts set in ``SimWorld.knobs`` (see
-:func:`apply_render_knobs`): fog (``MjrContext`` fields, so no new context is needed) and the sky
-tint (skybox texture re-upload). A knob the model cannot honour is skipped.
+:func:`apply_render_knobs`: the sky tint, by re-uploading the skybox texture) and can return the
+depth of each frame for image-space fog. MuJoCo's own fog is not used: in this build changing
+it at run time has no visible effect.
 """
 from __future__ import annotations
 
@@ -66,11 +67,14 @@ class SceneRenderer:
         self._option = mujoco.MjvOption()
         self._camera = mujoco.MjvCamera()
         self._camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
-        self._default_fog = (self._context.fogStart, self._context.fogEnd,
-                             np.array(self._context.fogRGBA))
+        self._context.readDepthMap = mujoco.mjtDepthMap.mjDEPTH_ZEROFAR
+        extent = model.stat.extent
+        self._near = np.float32(model.vis.map.znear * extent)
+        self._far = np.float32(model.vis.map.zfar * extent)
         sky = np.flatnonzero(model.tex_type == mujoco.mjtTexture.mjTEXTURE_SKYBOX)
         self._sky = int(sky[0]) if len(sky) else None
         self._sky_data = self._texture(self._sky).copy() if self._sky is not None else None
+        self._sky_tint: tuple[float, float, float] | None = None
 
     def _texture(self, tex_id: int) -> np.ndarray:
         m = self.model
@@ -78,8 +82,13 @@ class SceneRenderer:
         start = m.tex_adr[tex_id]
         return m.tex_data[start:start + size]
 
-    def render(self, data: mujoco.MjData, camera: int, height: int, width: int) -> np.ndarray:
-        """Render camera id ``camera`` as an (height, width, 3) uint8 image, row 0 at the top."""
+    def render(self, data: mujoco.MjData, camera: int, height: int, width: int,
+               depth: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Render camera id ``camera`` as an (height, width, 3) uint8 image, row 0 at the top.
+
+        With ``depth=True`` also return the (height, width) float32 distance along the optical
+        axis, metres (for image-space fog), read from the same render.
+        """
         if height > self._height or width > self._width:
             raise ValueError(f'SceneRenderer: expected a size within {self._height}x{self._width}'
                              f' (model offheight x offwidth), got {height}x{width}')
@@ -90,8 +99,19 @@ class SceneRenderer:
         rect = mujoco.MjrRect(0, 0, width, height)
         mujoco.mjr_render(rect, self._scene, self._context)
         out = np.empty((height, width, 3), np.uint8)
-        mujoco.mjr_readPixels(out, None, rect, self._context)
-        return out[::-1]
+        if not depth:
+            mujoco.mjr_readPixels(out, None, rect, self._context)
+            return out[::-1]
+        z = np.empty((height, width), np.float32)
+        mujoco.mjr_readPixels(out, z, rect, self._context)
+        return out[::-1], self._metric_depth(z)[::-1]
+
+    def _metric_depth(self, z: np.ndarray) -> np.ndarray:
+        """Undo MuJoCo's reversed-Z perspective projection (as ``mujoco.Renderer`` does)."""
+        near, far = self._near, self._far
+        c = np.float32(-0.5) * (-(far + near) / (far - near)) - np.float32(0.5)
+        d = np.float32(-0.5) * (-(np.float32(2) * far * near) / (far - near))
+        return (d / (z.astype(np.float64) + c)).astype(np.float32)
 
     def upload_texture(self, tex_id: int, rgb: np.ndarray) -> None:
         """Replace texture ``tex_id`` (same size, RGB uint8) in the model and on the GPU."""
@@ -103,24 +123,11 @@ class SceneRenderer:
         self._gl.make_current()
         mujoco.mjr_uploadTexture(self.model, self._context, tex_id)
 
-    def set_fog(self, start: float | None, end: float | None = None,
-                rgb: tuple[float, float, float] | None = None) -> None:
-        """Linear fog from ``start`` to ``end`` metres; ``None`` switches it off."""
-        flags = self._scene.flags
-        if start is None:
-            flags[mujoco.mjtRndFlag.mjRND_FOG] = False
-            self._context.fogStart, self._context.fogEnd = self._default_fog[:2]
-            return
-        flags[mujoco.mjtRndFlag.mjRND_FOG] = True
-        self._context.fogStart = float(start)
-        self._context.fogEnd = float(end)
-        if rgb is not None:
-            self._context.fogRGBA = np.array([*rgb, 1.0], np.float32)
-
     def set_sky_tint(self, tint: tuple[float, float, float] | None) -> None:
         """Multiply the skybox colours by ``tint`` (per channel); ``None`` restores them."""
-        if self._sky is None:
+        if self._sky is None or tint == self._sky_tint:
             return
+        self._sky_tint = tint
         base = self._sky_data.reshape(-1, 3).astype(np.float32)
         if tint is not None:
             base = np.clip(base * np.asarray(tint, np.float32), 0, 255)
@@ -140,12 +147,7 @@ class SceneRenderer:
 def apply_render_knobs(renderer: SceneRenderer, knobs: Mapping[str, Any]) -> None:
     """Apply the render-side knobs of ``SimWorld.knobs`` after the shifts' ``apply_world``.
 
-    Knobs read: ``fog`` = ``(start_m, end_m, (r, g, b))`` or absent; ``sky_tint`` = ``(r, g, b)``
-    multipliers or absent. Absent knobs restore the in-distribution look.
+    Knob read: ``sky_tint`` = ``(r, g, b)`` multipliers of the skybox colours, or absent/None
+    for the clear sky.
     """
-    fog = knobs.get('fog')
-    if fog is None:
-        renderer.set_fog(None)
-    else:
-        renderer.set_fog(*fog)
     renderer.set_sky_tint(knobs.get('sky_tint'))

@@ -53,12 +53,15 @@ class ImuNoise:
                 raise ValueError(f'ImuNoise.{name}: expected a number in [0, 10], got {value!r}')
 
 
-def default_knobs() -> dict[str, Any]:
+def default_knobs(params: RoverParams) -> dict[str, Any]:
     """The clear-day values of every knob this env reads (see the class docstring)."""
+    k = params.scale / 0.1
     return {
         'camera': 'front',
+        'view_distance': 20.0 * k,
+        'headlights': {'height': params.camera_height, 'pitch': params.camera_pitch,
+                       'fovy': params.camera_fovy, 'reach': 3.0 * k},
         'road_style': RoadStyle(),
-        'fog': None,
         'sky_tint': None,
         'friction_scale': 1.0,
         'wind': (0.0, 0.0),
@@ -108,9 +111,11 @@ class RoverLaneEnv(gym.Env):
     ``steer_tau``, ``throttle``).
 
     Knobs read from ``SimWorld.knobs`` after the shifts' ``apply_world`` (see ``default_knobs``):
-    ``camera`` (the image camera's name), ``road_style`` (``rover_scene.RoadStyle``), ``fog`` and
-    ``sky_tint`` (``render.apply_render_knobs``), ``friction_scale`` (x tyre friction), ``wind``
-    ((x, y) world-frame side acceleration, m/s^2), ``wind_gust`` (std of its gusts, m/s^2),
+    ``camera`` (the image camera's name), ``view_distance`` (m, what fog scales with),
+    ``headlights`` (lamp geometry for the night shift's light pool), ``road_style``
+    (``rover_scene.RoadStyle``), ``sky_tint`` (``render.apply_render_knobs``),
+    ``friction_scale`` (x tyre friction), ``wind`` ((x, y) world-frame side acceleration,
+    m/s^2), ``wind_gust`` (std of its gusts, m/s^2),
     ``imu_noise_scale`` (x the IMU noise).
 
     Args:
@@ -199,7 +204,7 @@ class RoverLaneEnv(gym.Env):
         self._scenario_cache: dict[str, list[Shift]] = {}
         self._active = ActiveScenario()
         self._shift_rng = np.random.default_rng(0)
-        self.world = SimWorld('rover', self.model, self.data, default_knobs())
+        self.world = SimWorld('rover', self.model, self.data, default_knobs(self.params))
         self._state = RoverState()
         self._track: Track | None = None
 
@@ -236,7 +241,7 @@ class RoverLaneEnv(gym.Env):
             self.np_random.normal(0.0, noise.gyro_bias, 3)]).astype(np.float32)
 
         self._defaults.restore()
-        self.world.knobs = default_knobs()
+        self.world.knobs = default_knobs(self.params)
         self._active = ActiveScenario(self._shifts(scenario))
         self._active.apply_world(self.world, self._shift_rng)
         self._camera_id = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_CAMERA,
@@ -361,7 +366,11 @@ class RoverLaneEnv(gym.Env):
     def _observe(self) -> dict[str, np.ndarray]:
         self._place_rover()
         h, w = self.image_hw
-        image = self._renderer.render(self.data, self._camera_id, h, w)
+        if self._active.needs_depth:
+            image, self.world.depth = self._renderer.render(self.data, self._camera_id, h, w,
+                                                            depth=True)
+        else:
+            image = self._renderer.render(self.data, self._camera_id, h, w)
         image = self._active.apply_image(image, self._shift_rng)
         return {
             'image': np.ascontiguousarray(image, dtype=np.uint8),

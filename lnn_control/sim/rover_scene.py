@@ -5,9 +5,8 @@ markings painted with Pillow, uploaded with ``mjr_uploadTexture``) and new scene
 (``geom_pos`` of static geoms): nothing is recompiled between episodes. The rover is a mocap
 body placed where the bicycle model says.
 
-Named elements shifts may use: material ``road`` (the painted ground), texture ``ground``, lights
-``sun`` and ``headlight_left``/``headlight_right`` (off by default), cameras ``front`` and
-``chase``, and the rover body ``rover``.
+Named elements shifts may use: material ``road`` (the painted ground), texture ``ground``, the
+directional light ``sun``, cameras ``front`` and ``chase``, and the rover body ``rover``.
 """
 from __future__ import annotations
 
@@ -127,12 +126,6 @@ def build_model(params: RoverParams, track_config: TrackConfig,
       <camera name="front" pos="{cam_x} 0 {params.camera_height}" xyaxes="{cam_axes}"
               fovy="{params.camera_fovy}"/>
       <camera name="chase" pos="{-1.6 * k} 0 {0.75 * k}" xyaxes="{chase_axes}" fovy="60"/>
-      <light name="headlight_left" pos="{cam_x} {w2 * 0.7} {params.camera_height * 0.8}"
-             dir="1 0 -0.18" cutoff="32" exponent="6" diffuse="1 .97 .85" specular="0 0 0"
-             attenuation="1 0 {1.0 / k ** 2:.4f}" castshadow="false" active="false"/>
-      <light name="headlight_right" pos="{cam_x} {-w2 * 0.7} {params.camera_height * 0.8}"
-             dir="1 0 -0.18" cutoff="32" exponent="6" diffuse="1 .97 .85" specular="0 0 0"
-             attenuation="1 0 {1.0 / k ** 2:.4f}" castshadow="false" active="false"/>
     </body>
   </worldbody>
 </mujoco>"""
@@ -187,6 +180,8 @@ class GroundPainter:
         px = max(1, round(0.04 * cfg.road_width / (2 * self.half) * self.size))
         starts = np.flatnonzero(on & ~np.roll(on, 1))
         ends = np.flatnonzero(on & ~np.roll(on, -1))
+        if len(ends) and len(starts) and ends[0] < starts[0]:
+            ends = np.roll(ends, -1)  # the first dash wraps over the start line: pair it last
         for a, b in zip(starts, ends, strict=False):
             if b > a:
                 draw.line(self._to_px(track.points[a:b + 1]), fill=255, width=px)
@@ -218,8 +213,8 @@ class GroundPainter:
         mask = Image.new('L', (self.size, self.size), 0)
         draw = ImageDraw.Draw(mask)
         w = self.config.road_width
-        for _ in range(style.shadows):
-            x, y, heading = track.pose_at(rng.uniform(0, track.length))
+        for i in range(style.shadows):  # stratified along the lap: no long shadow-free gaps
+            x, y, heading = track.pose_at((i + rng.uniform(0, 1)) * track.length / style.shadows)
             angle = heading + math.pi / 2 + rng.uniform(-0.6, 0.6)
             half_len, half_w = 1.2 * w, rng.uniform(0.08, 0.4) * w
             c, s = math.cos(angle), math.sin(angle)

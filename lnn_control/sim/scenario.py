@@ -39,6 +39,8 @@ class Shift:
     vehicles: ClassVar[tuple[str, ...]] = VEHICLES
     #: 'visual', 'physics' or 'sensor': used by reports and by domain randomization subsets.
     group: ClassVar[str] = 'visual'
+    #: True if ``apply_image`` reads ``SimWorld.depth`` (envs then render depth as well).
+    needs_depth: ClassVar[bool] = False
 
     def __init__(self, severity: int, **params: Any) -> None:
         if severity not in SEVERITIES:
@@ -242,6 +244,11 @@ class ActiveScenario:
     def __bool__(self) -> bool:
         return bool(self.shifts)
 
+    @property
+    def needs_depth(self) -> bool:
+        """Whether any shift wants the per-pixel depth in ``SimWorld.depth`` every frame."""
+        return any(shift.needs_depth for shift in self.shifts)
+
     def describe(self) -> str:
         return '+'.join(f'{s.name}:{s.severity}' for s in self.shifts) or 'clear'
 
@@ -252,13 +259,28 @@ class SimWorld:
     """What a shift may touch at reset: the MuJoCo model/data and the env's named knobs.
 
     The env restores its model and knobs to their defaults before every reset, so shifts always
-    start from the in-distribution world. Each env documents the knobs it reads.
+    start from the in-distribution world. Each env documents the knobs it reads. Knobs shared by
+    the built-in shifts (a shift skips any its world lacks):
+
+    | knob              | type                        | meaning                                  |
+    |-------------------|-----------------------------|------------------------------------------|
+    | ``camera``        | str                         | name of the camera that makes the image  |
+    | ``view_distance`` | float, m                    | far end of the scene that matters (fog)  |
+    | ``headlights``    | dict height/pitch/fovy/reach| lamp geometry for the night light pool   |
+    | ``sky_tint``      | (r, g, b) or None           | skybox colour multipliers (render.py)    |
+    | ``imu_noise_scale``| float                      | x the env's nominal IMU noise            |
+    | ``road_style``    | rover_scene.RoadStyle       | rover: painted road look                 |
+    | ``wind``, ``wind_gust``, ``friction_scale`` | | rover physics (shifts/rover.py)          |
+
+    ``depth`` holds the current frame's per-pixel distance (m, float32 HxW) while a shift with
+    ``needs_depth`` is active and the env renders depth; otherwise it is None.
     """
 
     vehicle: str
     model: Any
     data: Any
     knobs: dict[str, Any] = field(default_factory=dict)
+    depth: Any = None
 
 
 #: Model fields a shift may change at reset; ``ModelDefaults`` puts them back.
