@@ -1,4 +1,4 @@
-"""Pure flight-control logic: mixer, motors, attitude/rate loops, configs (no MuJoCo)."""
+"""Pure flight-control logic: mixer, motors, attitude/rate loops, IMU model, configs."""
 import math
 
 import numpy as np
@@ -10,6 +10,7 @@ from lnn_control.sim.quad_controller import (
     euler_rates_to_body,
     quat_to_euler,
 )
+from lnn_control.sim.quad_env import QuadTaskConfig
 from lnn_control.sim.quad_expert import ExpertConfig
 from lnn_control.sim.quad_imu import ImuConfig, ImuModel
 from lnn_control.sim.quad_mixer import Mixer, mixer_matrix
@@ -103,7 +104,7 @@ def test_imu_model_adds_bias_and_noise_from_the_given_generator():
 
 
 @pytest.mark.parametrize('config', [PARAMS, FlightControllerConfig(), ImuConfig(),
-                                    ExpertConfig()])
+                                    ExpertConfig(), QuadTaskConfig(start_speed=0.5)])
 def test_configs_round_trip(config):
     assert type(config).from_dict(config.to_dict()) == config
 
@@ -116,6 +117,8 @@ def test_configs_round_trip(config):
     (lambda: FlightControllerConfig(max_tilt=math.nan), 'max_tilt'),
     (lambda: ImuConfig(gyro_noise=-1.0), 'gyro_noise'),
     (lambda: ExpertConfig(max_tilt=1.2), 'max_tilt'),
+    (lambda: QuadTaskConfig(target_distance=(9.0, 4.0)), 'target_distance'),
+    (lambda: QuadTaskConfig(tilt_limit=2.0), 'tilt_limit'),
 ])
 def test_bad_config_values_name_the_field(factory, field):
     with pytest.raises(ValueError, match=field):

@@ -11,7 +11,7 @@ from lnn_control.sim.render import SceneRenderer, apply_render_knobs
 
 # isort: split
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import gymnasium as gym
@@ -92,6 +92,19 @@ class QuadTaskConfig:
             if not (math.isfinite(value) and low <= value <= high):
                 raise ValueError(f'QuadTaskConfig.{name}: expected a number in [{low}, {high}], '
                                  f'got {value!r}')
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> QuadTaskConfig:
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f'QuadTaskConfig: unknown fields {sorted(unknown)}')
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        if isinstance(values.get('criteria'), dict):
+            values['criteria'] = SuccessCriteria(**values['criteria'])
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -175,6 +188,8 @@ class QuadEnvBase(gym.Env):
                                                  for v in value):
                 raise ValueError(f'{name}: {label} must be (height, width) ints in [8, 480], '
                                  f'got {value!r}')
+        if not isinstance(camera, bool):
+            raise ValueError(f'{name}: camera must be True or False, got {camera!r}')
         hw = tuple(image_hw)
         self.render_mode = render_mode
         self.image_hw = hw
