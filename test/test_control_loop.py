@@ -132,10 +132,14 @@ def test_phase_lock_places_tick_after_frames():
     lock = PhaseLock(0.05, 0.004, frames=10)
     for k in range(10):
         lock.on_frame(1.013 + 0.05 * k)
-    delay = lock.delay(2.0)  # frames at .013 mod .05; want ticks at .017
-    assert delay == pytest.approx(0.017, abs=1e-9)
-    assert lock.delay(2.017) == 0.0
-    assert PhaseLock(0.05, 0.004, frames=10).delay(0.0) == 0.0  # not enough frames yet
+    # Frames at .013 mod .05, ticks wanted at .017; this tick started at 2.0 and its work
+    # took 5 ms, so the timer must restart 12 ms from now.
+    assert lock.delay(2.0, 2.005) == pytest.approx(0.012, abs=1e-9)
+    lock._hold = 0
+    assert lock.delay(2.017, 2.025) == 0.0  # in phase, however long the work took
+    assert lock.delay(2.027, 2.030) == 0.0  # 10 ms late: tolerated (executor latency)
+    assert lock.corrections == 1
+    assert PhaseLock(0.05, 0.004, frames=10).delay(0.0, 0.0) == 0.0  # not enough frames yet
 
 
 def test_configs_round_trip_and_name_errors():

@@ -145,39 +145,48 @@ class PhaseLock:
         period: Tick period (s); frames are expected at the same rate.
         offset: Wanted delay from frame arrival to tick (s).
         frames: How many recent arrivals the phase is estimated from.
-        tolerance: Phase error (s) below which nothing is done.
+        late_tolerance: How late (s) after the target a tick may start before it is moved;
+            default a quarter period (a busy executor starts timers a few ms late, and moving
+            the timer cannot fix that). A tick *before* its frame is always moved.
     """
 
     def __init__(self, period: float, offset: float, *, frames: int = 20,
-                 tolerance: float = 0.003) -> None:
+                 late_tolerance: float | None = None) -> None:
         if not (0 < period and 0 <= offset < period):
             raise ValueError(f'PhaseLock: expected 0 <= offset < period, got offset={offset!r}, '
                              f'period={period!r}')
         self.period = period
         self.offset = offset
-        self.tolerance = tolerance
+        self.late_tolerance = period / 4 if late_tolerance is None else late_tolerance
         self._arrivals: deque[float] = deque(maxlen=frames)
+        self._hold = 0
         self.corrections = 0
 
     def on_frame(self, t: float) -> None:
         """Record a frame's arrival time (monotonic seconds)."""
         self._arrivals.append(t)
 
-    def delay(self, t_tick: float) -> float:
-        """Seconds to wait before restarting the timer at tick time ``t_tick``; 0 if in phase.
+    def delay(self, t_tick: float, now: float) -> float:
+        """Seconds to wait, from ``now``, before restarting the timer; 0 if in phase.
+
+        Args:
+            t_tick: When this tick started (its phase is what is judged).
+            now: The current time (the tick's work has taken ``now - t_tick``).
 
         Returns 0 until enough frames have been seen, or when frames and ticks differ in rate
         (the arrival phases then do not agree).
         """
-        if len(self._arrivals) < self._arrivals.maxlen:
+        if len(self._arrivals) < self._arrivals.maxlen or self._hold > 0:
+            self._hold -= 1
             return 0.0
         angles = 2 * math.pi * (np.fromiter(self._arrivals, float) % self.period) / self.period
         mean = np.mean(np.exp(1j * angles))
-        if abs(mean) < 0.9:  # arrivals do not share one phase
+        if abs(mean) < 0.7:  # arrivals do not share one phase
             return 0.0
-        phase = (np.angle(mean) / (2 * math.pi)) * self.period
-        error = (phase + self.offset - t_tick) % self.period
-        if min(error, self.period - error) <= self.tolerance:
+        target = (np.angle(mean) / (2 * math.pi)) * self.period + self.offset
+        late = (t_tick - target + self.period / 2) % self.period - self.period / 2
+        if -self.offset <= late <= self.late_tolerance:
             return 0.0
         self.corrections += 1
-        return float(error)
+        self._hold = self._arrivals.maxlen  # judge the new phase on fresh evidence
+        return float((target - now) % self.period)

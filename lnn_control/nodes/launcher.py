@@ -191,12 +191,12 @@ class LaunchSession:
         """Destroy the nodes and shut the context down (safe to call twice)."""
         import rclpy
 
+        self.executor.shutdown(timeout_sec=1.0)
         for node in list(self.nodes.values()) + [getattr(self, 'monitor', None)]:
             if node is not None:
                 node.destroy_node()
         self.nodes = {}
         self.monitor = None
-        self.executor.shutdown(timeout_sec=1.0)
         rclpy.try_shutdown(context=self.context)
 
     def __enter__(self) -> LaunchSession:

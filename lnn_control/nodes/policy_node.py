@@ -181,10 +181,11 @@ class PolicyNode(Node):
             self._last_reason = result.reason
         self._maybe_shift_phase(wall)
 
-    def _maybe_shift_phase(self, wall: float) -> None:
+    def _maybe_shift_phase(self, t_tick: float) -> None:
+        """Once frames arrive at a steady phase, restart the timer just after them."""
         if self.phase is None:
             return
-        delay = self.phase.delay(wall)
+        delay = self.phase.delay(t_tick, time.monotonic())
         if delay > 0.0:
             time.sleep(delay)
             self.timer.reset()
