@@ -213,8 +213,11 @@ class GroundPainter:
         mask = Image.new('L', (self.size, self.size), 0)
         draw = ImageDraw.Draw(mask)
         w = self.config.road_width
-        for i in range(style.shadows):  # stratified along the lap: no long shadow-free gaps
-            x, y, heading = track.pose_at((i + rng.uniform(0, 1)) * track.length / style.shadows)
+        start = rng.uniform(0, 1)
+        for i in range(style.shadows):
+            # Golden-ratio sequence: any first n bands spread evenly and more bands add to them.
+            arc = (start + i * 0.6180339887) % 1.0 * track.length
+            x, y, heading = track.pose_at(arc)
             angle = heading + math.pi / 2 + rng.uniform(-0.6, 0.6)
             half_len, half_w = 1.2 * w, rng.uniform(0.08, 0.4) * w
             c, s = math.cos(angle), math.sin(angle)

@@ -33,14 +33,14 @@ class Crosswind(Shift):
 
 @register_shift
 class LowFriction(Shift):
-    """Slippery road (wet leaves, gravel, ice). Severity -> friction x .8 .6 .45 .33 .25."""
+    """Slippery road (wet leaves, gravel, ice). Severity -> friction x .8 .62 .48 .38 .3."""
 
     name = 'low_friction'
     group = 'physics'
     vehicles = ('rover',)
 
     def apply_world(self, world, rng) -> None:
-        world.knobs['friction_scale'] = self.level((0.8, 0.6, 0.45, 0.33, 0.25))
+        world.knobs['friction_scale'] = self.level((0.8, 0.62, 0.48, 0.38, 0.3))
 
 
 @register_shift

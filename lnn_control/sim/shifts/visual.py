@@ -295,15 +295,15 @@ class Dusk(Shift):
 
 
 # -- road and camera --
-_SURFACES = (  # (asphalt RGB, texture amplitude): fresh asphalt, patched, concrete, gravel, dirt
-    ((70, 70, 74), 0.3), ((110, 105, 100), 0.5), ((150, 148, 140), 0.6),
-    ((125, 118, 96), 0.8), ((108, 112, 70), 1.0))
+_SURFACES = (  # (asphalt RGB, texture amplitude): worn asphalt, patched, concrete, gravel, dirt
+    ((112, 110, 106), 0.3), ((128, 122, 112), 0.5), ((150, 148, 140), 0.65),
+    ((168, 152, 118), 0.85), ((176, 168, 110), 1.0))
 
 
 @register_shift
 class RoadSurface(Shift):
-    """Road colour and texture: darker asphalt, patched, concrete, gravel, then grassy dirt whose
-    colour is close to the verge. Reads/replaces ``knobs['road_style']``."""
+    """Road colour and texture, further from the training asphalt at each level: worn asphalt,
+    patched, concrete, gravel, rough dirt. Reads/replaces ``knobs['road_style']``."""
 
     name = 'road_surface'
     group = 'visual'
