@@ -191,10 +191,12 @@ class LaunchSession:
         """Destroy the nodes and shut the context down (safe to call twice)."""
         import rclpy
 
+        nodes = [n for n in [*self.nodes.values(), getattr(self, 'monitor', None)] if n]
+        for node in nodes:
+            self.executor.remove_node(node)
         self.executor.shutdown(timeout_sec=1.0)
-        for node in list(self.nodes.values()) + [getattr(self, 'monitor', None)]:
-            if node is not None:
-                node.destroy_node()
+        for node in nodes:
+            node.destroy_node()
         self.nodes = {}
         self.monitor = None
         rclpy.try_shutdown(context=self.context)

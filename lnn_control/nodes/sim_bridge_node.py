@@ -149,7 +149,7 @@ class SimBridgeNode(Node):
             s = step.episode_summary
             self.get_logger().info(f'episode {s["episode"]} ended: laps {s["laps"]}, '
                                    f'total {self.session.laps_done}/{cfg.laps}')
-        if now - self._last_progress >= cfg.progress_period_s:
+        if now - self._last_progress >= cfg.progress_period_s and not self.session.finished:
             self._last_progress = now
             self._event('progress', step.progress)
         if self.session.finished and not self.done:
