@@ -125,6 +125,12 @@ class PolicyNode(Node):
         """Apply a validated change of ``live_parameters``."""
         raise NotImplementedError
 
+    def reset_stats(self) -> None:
+        """Start the loop statistics afresh (after a warm-up, for benchmarks)."""
+        with self._lock:
+            self.stats = LoopStats(self.config.rate_hz, window=STATS_WINDOW)
+            self.loop.stats = self.stats
+
     # ----------------------------------------------------------------- callbacks
     def _now(self) -> float:
         return self.get_clock().now().nanoseconds * 1e-9
