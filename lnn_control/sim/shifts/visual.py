@@ -119,7 +119,7 @@ class Fog(Shift):
 
 @register_shift
 class Rain(Shift):
-    """Rain: wet dark road (reflective where there is a ``road`` material), grey sky, haze,
+    """Rain: wet dark road (with a sheen where there is a ``road`` material), grey sky, haze,
     streaks per frame and drops on the lens for the episode.
 
     Severity -> streaks per 10k px 4 8 14 22 32; drops 2 4 6 9 12; light x .85 .72 .6 .5 .42;
@@ -140,8 +140,7 @@ class Rain(Shift):
         self._visibility = _view(world) * (3.0, 2.0, 1.3, 0.9, 0.65)[s - 1]
         _set_road_style(world, wetness=min(1.0, 0.35 + 0.13 * s))
         road = _id(model, mujoco.mjtObj.mjOBJ_MATERIAL, 'road')
-        if road >= 0:
-            model.mat_reflectance[road] = 0.06 * s
+        if road >= 0:  # a sheen, not mirror reflectance: that renders the scene twice
             model.mat_specular[road] = 0.2 + 0.1 * s
             model.mat_shininess[road] = 0.6
         n_drops = (2, 4, 6, 9, 12)[s - 1]
