@@ -1,0 +1,59 @@
+"""Start-up errors are clear and stop the node before it drives; YAML typos are not ignored."""
+import pytest
+
+from lnn_control.nodes.common import StartupError
+from lnn_control.nodes.launcher import DRIVE, LaunchOptions, LaunchSession, node_arguments
+
+
+def start(set_name, **overrides):
+    return LaunchSession(set_name, LaunchOptions(overrides=overrides))
+
+
+def test_missing_checkpoint_names_the_file(tmp_path):
+    missing = tmp_path / 'nope.pt'
+    with pytest.raises(StartupError, match='nope.pt.*does not exist'):
+        LaunchSession('drive', LaunchOptions(checkpoint=str(missing)))
+
+
+def test_corrupt_checkpoint_is_a_startup_error(tmp_path):
+    bad = tmp_path / 'bad.pt'
+    bad.write_bytes(b'\x00' * 64)
+    with pytest.raises(StartupError, match='cannot load.*bad.pt'):
+        LaunchSession('fly', LaunchOptions(checkpoint=str(bad)))
+
+
+def test_ackermann_selected_but_missing_says_how_to_fix():
+    with pytest.raises(StartupError, match="output 'ackermann' needs the ackermann_msgs"):
+        start('drive', drive_node={'output': 'ackermann', 'policy_mode': 'expert'})
+
+
+@pytest.mark.parametrize('output, package', [('px4', 'px4_msgs'), ('mavros', 'mavros_msgs')])
+def test_autopilot_output_selected_but_missing(output, package):
+    with pytest.raises(StartupError, match=f"output '{output}' needs the {package}"):
+        start('fly', flight_node={'output': output, 'policy_mode': 'expert'})
+
+
+def test_invalid_parameter_value_is_named():
+    with pytest.raises(StartupError, match='DriveConfig.rate_hz'):
+        start('drive', drive_node={'rate_hz': 0.0, 'policy_mode': 'expert'})
+
+
+def test_unknown_parameter_in_yaml_is_rejected(tmp_path):
+    yaml_file = tmp_path / 'drive.yaml'
+    yaml_file.write_text('/**/drive_node:\n  ros__parameters:\n    rate_hz: 20.0\n'
+                         '    max_steering_angel: 0.3\n')
+    with pytest.raises(ValueError, match="unknown parameter\\(s\\) \\['max_steering_angel'\\]"):
+        node_arguments(DRIVE, LaunchOptions(config=yaml_file))
+
+
+def test_parameters_change_at_run_time_only_when_valid_and_live():
+    from rclpy.parameter import Parameter
+
+    with start('drive', drive_node={'policy_mode': 'expert'}) as session:
+        node = session.vehicle_node
+        ok = node.set_parameters([Parameter('max_steering_angle', value=0.3)])[0]
+        assert ok.successful and node.loop.commander.limiter.limits.max_steering_angle == 0.3
+        bad = node.set_parameters([Parameter('max_steering_angle', value=5.0)])[0]
+        assert not bad.successful and 'max_steering_angle' in bad.reason
+        fixed = node.set_parameters([Parameter('rate_hz', value=30.0)])[0]
+        assert not fixed.successful and 'start-up' in fixed.reason
