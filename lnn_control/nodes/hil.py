@@ -229,7 +229,8 @@ def _report(args: argparse.Namespace, session: Any, rate_hz: float, wall_s: floa
         lines.append('  the bridge did not report the end of the run (timeout or crash)')
     lines += [c.format() for c in checks]
     lines.append(f'RESULT: {"PASS" if passed else "FAIL"} ({wall_s:.1f} s)')
-    return {'passed': passed, 'episodes': episodes, 'timing': timing,
+    return {'passed': passed, 'episodes': episodes, 'timing': timing, 'laps_done': laps_done,
+            'dropped_messages': final.get('dropped_messages'),
             'checks': [c.__dict__ for c in checks], 'text': '\n'.join(lines)}
 
 
