@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gallery.add_argument('--out', default='docs/img/rover_gallery.png', help='output PNG')
     gallery.add_argument('--severities', type=int, nargs='+', default=[1, 3, 5])
     gallery.add_argument('--seed', type=int, default=3)
-    gallery.add_argument('--groups', nargs='+', default=['visual'],
+    gallery.add_argument('--groups', nargs='+', default=['visual', 'sensor', 'physics'],
                          choices=['visual', 'sensor', 'physics'])
     drive = actions.add_parser('drive-expert', help='drive the expert, print metrics')
     drive.add_argument('--episodes', type=int, default=3)

@@ -27,7 +27,8 @@ import numpy as np  # noqa: E402
 _GL_HELP = (
     'no OpenGL backend for headless rendering (MUJOCO_GL={backend!r}): {error}. Fix: install '
     'OSMesa (Debian/Ubuntu: sudo apt-get install libosmesa6) and set MUJOCO_GL=osmesa before '
-    'starting Python, or use MUJOCO_GL=egl on a machine with a GPU driver.')
+    'MuJoCo is first imported (e.g. export MUJOCO_GL=osmesa), or use MUJOCO_GL=egl on a machine '
+    'with a GPU driver.')
 
 
 class RenderError(RuntimeError):
@@ -61,7 +62,12 @@ class SceneRenderer:
         self._width = int(model.vis.global_.offwidth)
         self._height = int(model.vis.global_.offheight)
         self._gl = _make_gl_context(self._width, self._height)
-        self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_100.value)
+        try:
+            self._context = mujoco.MjrContext(model, mujoco.mjtFontScale.mjFONTSCALE_100.value)
+        except mujoco.FatalError as exc:  # e.g. MuJoCo was imported before MUJOCO_GL was set
+            self._gl.free()
+            raise RenderError(_GL_HELP.format(backend=os.environ.get('MUJOCO_GL', ''),
+                                              error=exc)) from exc
         mujoco.mjr_setBuffer(mujoco.mjtFramebuffer.mjFB_OFFSCREEN.value, self._context)
         self._scene = mujoco.MjvScene(model, maxgeom=max_geom)
         self._option = mujoco.MjvOption()

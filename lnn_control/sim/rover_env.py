@@ -6,21 +6,37 @@ MuJoCo world and its painted ground (``rover_scene``), rendering (``render``), s
 """
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
-from typing import Any
+import os
 
-import gymnasium as gym
-import mujoco
-import numpy as np
-from gymnasium import spaces
+# Headless by default; must happen before MuJoCo is first imported (see render.py).
+os.environ.setdefault('MUJOCO_GL', 'osmesa')
 
-from lnn_control.sim.metrics import LaneMetrics
-from lnn_control.sim.render import SceneRenderer, apply_render_knobs
-from lnn_control.sim.rover_model import GRAVITY, RoverParams, RoverState, speed, step
-from lnn_control.sim.rover_scene import GroundPainter, RoadStyle, build_model, place_scenery
-from lnn_control.sim.rover_track import SPLITS, Track, TrackConfig, generate_track
-from lnn_control.sim.scenario import (
+import math  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+import gymnasium as gym  # noqa: E402
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+from gymnasium import spaces  # noqa: E402
+
+from lnn_control.sim.metrics import LaneMetrics  # noqa: E402
+from lnn_control.sim.render import SceneRenderer, apply_render_knobs  # noqa: E402
+from lnn_control.sim.rover_model import (  # noqa: E402
+    GRAVITY,
+    RoverParams,
+    RoverState,
+    speed,
+    step,
+)
+from lnn_control.sim.rover_scene import (  # noqa: E402
+    GroundPainter,
+    RoadStyle,
+    build_model,
+    place_scenery,
+)
+from lnn_control.sim.rover_track import SPLITS, Track, TrackConfig, generate_track  # noqa: E402
+from lnn_control.sim.scenario import (  # noqa: E402
     ActiveScenario,
     ModelDefaults,
     Shift,

@@ -2,7 +2,8 @@
 
 One grid row per scenario, one column per severity, clear day in the first column of every row,
 all from the same course, seed and place on the course (the expert drives there first), so the
-only difference between cells is the shift.
+only difference between cells is the shift. Physics and sensor rows show the frame the policy
+gets after the shifted drive (off-centre, delayed or repeated), not a new look.
 """
 from __future__ import annotations
 
@@ -42,13 +43,16 @@ def camera_view(env: RoverLaneEnv, scenario: str, seed: int, steps: int) -> np.n
 
 
 def make_gallery(out: str | Path, severities: Sequence[int] = (1, 3, 5), seed: int = 3,
-                 steps: int = 30, zoom: int = 2, groups: Sequence[str] = ('visual',),
+                 steps: int = 30, zoom: int = 2,
+                 groups: Sequence[str] = ('visual', 'sensor', 'physics'),
                  env: RoverLaneEnv | None = None) -> Path:
     """Write the PNG grid to ``out`` and return its path."""
     own_env = env is None
     env = env or RoverLaneEnv(speed_range=(2.5, 2.5))
     try:
-        names = [n for n, g in sorted(scenario_groups().items()) if g in groups]
+        group_of = scenario_groups()
+        names = sorted((n for n, g in group_of.items() if g in groups),
+                       key=lambda n: (groups.index(group_of[n]), n))
         clear = camera_view(env, 'clear', seed, steps)
         h, w = clear.shape[0] * zoom, clear.shape[1] * zoom
         cols = 1 + len(severities)
@@ -59,7 +63,8 @@ def make_gallery(out: str | Path, severities: Sequence[int] = (1, 3, 5), seed: i
             draw.text((LABEL_W + c * (w + 2) + 4, 2), title, fill=(0, 0, 0))
         for r, name in enumerate(names):
             y = HEADER_H + r * (h + 2)
-            draw.text((4, y + h // 2 - 6), name, fill=(0, 0, 0))
+            draw.text((4, y + h // 2 - 12), name, fill=(0, 0, 0))
+            draw.text((4, y + h // 2 + 2), f'({group_of[name]})', fill=(90, 90, 90))
             images = [clear] + [camera_view(env, f'{name}:{s}', seed, steps) for s in severities]
             for c, image in enumerate(images):
                 tile = Image.fromarray(image).resize((w, h), Image.NEAREST)
