@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist
 from sensor_msgs.msg import Image, Imu
 
@@ -33,6 +34,8 @@ class Harness:
         self.imu_pub = self.node.create_publisher(Imu, 'imu/data', SENSOR_QOS)
         self.commands = []
         self.node.create_subscription(Twist, 'cmd_vel', self._on_cmd, COMMAND_QOS)
+        self.diagnostics = {}
+        self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diag, 10)
         self.camera_on = True
         self.encoding = 'rgb8'
         self.truncate = False
@@ -43,6 +46,10 @@ class Harness:
 
     def _on_cmd(self, msg):
         self.commands.append((time.monotonic(), msg.linear.x, msg.angular.z))
+
+    def _on_diag(self, msg):
+        for status in msg.status:
+            self.diagnostics = {kv.key: kv.value for kv in status.values}
 
     def _publish(self):
         stamp = (self.node.get_clock().now() - rclpy_duration(self.stamp_offset)).to_msg()
@@ -111,6 +118,11 @@ def test_watchdog_trips_on_camera_stall_and_recovers(session):
     assert session.spin_until(lambda: safe(session), 2.0)
     assert node.inputs.watchdog.trips == trips + 1
     assert 'camera' in node.last_result.reason
+    harness = session.harness
+    assert session.spin_until(
+        lambda: 'camera' in harness.diagnostics.get('stale_inputs', ''), 3.0)
+    for key in ('achieved_rate_hz', 'deadline_misses', 'latency_p99_ms', 'inference_p99_ms'):
+        assert key in harness.diagnostics
     session.harness.camera_on = True
     assert session.spin_until(lambda: driving(session), 2.0)
     assert node.loop.safe_ticks > safe_ticks

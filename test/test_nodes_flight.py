@@ -1,0 +1,74 @@
+"""flight_node over rclpy: generic attitude output, failsafe hover then descent, recovery."""
+import numpy as np
+import pytest
+import torch
+from sensor_msgs.msg import Image, Imu, JointState
+
+from lnn_control.models.checkpoint import save_checkpoint
+from lnn_control.models.policy import Policy, PolicyConfig
+from lnn_control.nodes.common import COMMAND_QOS, SENSOR_QOS
+from lnn_control.nodes.launcher import LaunchOptions, LaunchSession
+
+HOVER, DESCENT, HOLD_S = 0.42, 0.04, 0.5
+
+
+@pytest.fixture(scope='module')
+def session(tmp_path_factory):
+    import rclpy
+
+    torch.manual_seed(0)
+    ckpt = tmp_path_factory.mktemp('policy') / 'quad.pt'
+    save_checkpoint(ckpt, Policy(PolicyConfig.for_vehicle('quad')))
+    options = LaunchOptions(checkpoint=str(ckpt), overrides={'flight_node': {
+        'hover_thrust': HOVER, 'descent_thrust': DESCENT, 'failsafe_hold_s': HOLD_S}})
+    with LaunchSession('fly', options) as s:
+        node = rclpy.create_node('harness', context=s.context)
+        image_pub = node.create_publisher(Image, 'camera/image_raw', SENSOR_QOS)
+        imu_pub = node.create_publisher(Imu, 'imu/data', SENSOR_QOS)
+        s.commands = []
+        s.camera_on = True
+        node.create_subscription(JointState, 'attitude_cmd', s.commands.append, COMMAND_QOS)
+
+        def publish():
+            stamp = node.get_clock().now().to_msg()
+            if s.camera_on:
+                img = Image(height=64, width=128, encoding='bgr8', step=384)
+                img.header.stamp = stamp
+                img.data = np.full(64 * 384, 120, np.uint8).tobytes()
+                image_pub.publish(img)
+            imu = Imu()
+            imu.header.stamp = stamp
+            imu.linear_acceleration.z = 9.81
+            imu_pub.publish(imu)
+
+        node.create_timer(0.02, publish)
+        s.executor.add_node(node)
+        s.spin_until(lambda: len(s.commands) > 20, 20.0)
+        yield s
+
+
+def last(session):
+    msg = session.commands[-1]
+    return dict(zip(msg.name, msg.position, strict=True))
+
+
+def test_generic_output_names_and_limits(session):
+    session.spin_until(lambda: not session.vehicle_node.last_result.safe, 3.0)
+    cmd = last(session)
+    assert list(cmd) == ['roll', 'pitch', 'yaw_rate', 'thrust']
+    assert np.hypot(cmd['roll'], cmd['pitch']) <= 0.5 + 1e-6
+    assert 0.05 <= cmd['thrust'] <= 0.9
+
+
+def test_camera_stall_levels_then_descends_then_recovers(session):
+    session.camera_on = False
+
+    def level_at(thrust):
+        cmd = last(session)
+        return ((cmd['roll'], cmd['pitch'], cmd['yaw_rate']) == (0.0, 0.0, 0.0)
+                and cmd['thrust'] == pytest.approx(thrust))
+
+    assert session.spin_until(lambda: level_at(HOVER), 2.0)
+    assert session.spin_until(lambda: level_at(HOVER - DESCENT), HOLD_S + 2.0)
+    session.camera_on = True
+    assert session.spin_until(lambda: not session.vehicle_node.last_result.safe, 2.0)
