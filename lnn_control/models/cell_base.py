@@ -43,6 +43,7 @@ class WiredCell(nn.Module):
         self.hidden_size = wiring.units
         self.output_size = wiring.output_dim
         self.layer_sizes = [len(r) for r in wiring.layers]
+        self._fused_cache: tuple[tuple[tuple[int, int, int], ...], list[Tensor]] | None = None
 
     def _masks(self) -> tuple[Tensor, Tensor]:
         """Sensory (D, N) and neuron (N, N) polarity matrices as float tensors."""
@@ -84,8 +85,22 @@ class WiredCell(nn.Module):
         x = self.check_input(x, 2)
         hx = self.check_state(hx, x)
         ts = elapsed_column(type(self).__name__, elapsed, x)
-        h = self.step_fused(self.fused(), x, hx, ts)
+        h = self.step_fused(self._fused_for_step(), x, hx, ts)
         return self.read_out(h), h
+
+    def _fused_for_step(self) -> list[Tensor]:
+        """``fused()``, cached while gradients are off and no parameter has changed.
+
+        A control loop stepping under ``torch.inference_mode()`` thus pays the masking once;
+        any in-place update (optimizer step, ``load_state_dict``) bumps a parameter's version
+        counter and invalidates the cache.
+        """
+        if torch.is_grad_enabled():
+            return self.fused()
+        key = tuple((id(p), p.data_ptr(), p._version) for p in self.parameters())
+        if self._fused_cache is None or self._fused_cache[0] != key:
+            self._fused_cache = (key, self.fused())
+        return self._fused_cache[1]
 
     def check_input(self, x: Tensor, ndim: int) -> Tensor:
         """Raise a clear error unless ``x`` is floating point (..., D) with ``ndim`` dims."""
@@ -110,7 +125,7 @@ class WiredCell(nn.Module):
 
     def read_out(self, h: Tensor) -> Tensor:
         """Motor neurons (the last M) of state ``h`` (..., N), mapped to outputs (..., M)."""
-        return h[..., self.hidden_size - self.output_size:]
+        return h.narrow(-1, self.hidden_size - self.output_size, self.output_size)
 
     def export_step(self) -> torch.jit.ScriptModule:
         """A TorchScript step with the masked weights frozen in, for the control loop.
@@ -131,6 +146,18 @@ class WiredCell(nn.Module):
     def step_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
         """New state (B, N) from input (B, D), state (B, N) and elapsed (B, 1)."""
         raise NotImplementedError
+
+    def sequence_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
+        """States (B, T, N) over a sequence x (B, T, D), from h (B, N) and ts (B, T, 1).
+
+        The default runs ``step_fused`` tick by tick; cells override it with a faster,
+        numerically equivalent schedule.
+        """
+        states = []
+        for t in range(x.shape[1]):
+            h = self.step_fused(fused, x[:, t], h, ts[:, t])
+            states.append(h)
+        return torch.stack(states, 1)
 
     def step_module(self, fused: list[Tensor]) -> nn.Module:
         """An ``nn.Module`` (scriptable) that runs ``step_fused`` on frozen ``fused``."""

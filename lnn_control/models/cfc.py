@@ -21,19 +21,43 @@ from lnn_control.models.wiring import Wiring
 CFC_MAPS: dict[str, int] = {'default': 4, 'no_gate': 4, 'pure': 1}
 
 
-def cfc_step(x: Tensor, h: Tensor, ts: Tensor, wx: Tensor, wh: Tensor, b: Tensor, a: Tensor,
-             tau: Tensor, wf: list[Tensor], sizes: list[int], src: list[int], n_maps: int,
-             mode: str) -> Tensor:
+def cfc_gate(z: Tensor, ts: Tensor, n: int, a: Tensor, tau: Tensor, mode: str) -> Tensor:
+    """The CfC closed form for one layer from its map pre-activations.
+
+    Args:
+        z: Pre-activations ``[ff1 | ff2 | time_a | time_b]`` (..., K*n); ``[ff1]`` if pure.
+        ts: Elapsed time (..., 1).
+        n: Neurons in the layer.
+        a, tau: ``pure`` mode's A and |w_tau| (n); unused otherwise.
+        mode: ``default``, ``no_gate`` or ``pure``.
+
+    Shape:
+        z (..., K*n), ts (..., 1) -> (..., n).
+    """
+    if mode == 'pure':
+        return torch.addcmul(a, a * torch.exp(-ts * (tau + z.abs())), z, value=-1.0)
+    ff, time_a, time_b = z.split([2 * n, n, n], -1)
+    ff1, ff2 = torch.tanh(ff).split(n, -1)
+    t = torch.sigmoid(torch.addcmul(time_b, time_a, ts))
+    if mode == 'default':
+        return torch.lerp(ff1, ff2, t)
+    return torch.addcmul(ff1, t, ff2)
+
+
+def _feed(outs: list[Tensor], first: int, layer: int) -> Tensor:
+    """New states of layers ``first..layer-1``, joined on the last dimension."""
+    return outs[layer - 1] if first == layer - 1 else torch.cat(outs[first:layer], -1)
+
+
+def cfc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[int],
+             src: list[int], n_maps: int, mode: str) -> Tensor:
     """One CfC tick over all layers, from fused weights (TorchScript-compatible).
 
     Args:
         x: Input (B, D).
         h: Previous state (B, N).
         ts: Elapsed time (B, 1).
-        wx, wh, b: Masked input/old-state weights (K*N, D), (K*N, N) and bias (K*N), rows
-            grouped by layer then by map (``F.linear`` layout).
-        a, tau: ``pure`` mode's A and w_tau (N); empty otherwise.
-        wf: Per layer l >= 1, masked weights from the new state of layers ``src[l]..l-1``.
+        fused: ``CfCCell.fused()``: ``[wx, wh, b, A, |w_tau|, *wf]``.
         sizes: Neurons per layer.
         src: First layer feeding each layer with its new state (``l`` when none).
         n_maps: K, maps per neuron.
@@ -45,31 +69,55 @@ def cfc_step(x: Tensor, h: Tensor, ts: Tensor, wx: Tensor, wh: Tensor, b: Tensor
     Shape:
         x (B, D), h (B, N), ts (B, 1) -> (B, N).
     """
+    wx, wh, b, a, tau = fused[0], fused[1], fused[2], fused[3], fused[4]
     pre = F.linear(h, wh, F.linear(x, wx, b))
     outs: list[Tensor] = []
-    col = 0
     row = 0
+    start = 0
     for layer, n in enumerate(sizes):
-        z = pre[:, col:col + n_maps * n]
-        if layer > 0 and src[layer] < layer:
-            feed = outs[layer - 1] if src[layer] == layer - 1 else torch.cat(
-                outs[src[layer]:layer], 1)
-            z = F.linear(feed, wf[layer - 1], z)
-        if mode == 'pure':
-            a_l = a[row:row + n]
-            decay = torch.exp(-ts * (tau[row:row + n].abs() + z.abs()))
-            h_l = a_l - a_l * decay * z
-        else:
-            ff = torch.tanh(z[:, :2 * n])
-            t = torch.sigmoid(torch.addcmul(z[:, 3 * n:], z[:, 2 * n:3 * n], ts))
-            if mode == 'default':
-                h_l = torch.lerp(ff[:, :n], ff[:, n:], t)
-            else:
-                h_l = torch.addcmul(ff[:, :n], t, ff[:, n:])
-        outs.append(h_l)
-        col += n_maps * n
-        row += n
+        z = pre.narrow(1, row, n_maps * n)
+        if src[layer] < layer:
+            z = F.linear(_feed(outs, src[layer], layer), fused[4 + layer], z)
+        outs.append(cfc_gate(z, ts, n, a[start:start + n], tau[start:start + n], mode))
+        row += n_maps * n
+        start += n
     return torch.cat(outs, 1)
+
+
+def cfc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[int],
+                 src: list[int], n_maps: int, mode: str, recurrent: list[bool]) -> Tensor:
+    """All ticks of a sequence, one layer at a time (needs no synapse back to an earlier layer).
+
+    A layer without recurrent synapses is computed for all T at once; only recurrent layers
+    (the NCP's command layer) loop over time. Same numbers as ``cfc_step`` tick by tick.
+
+    Shape:
+        x (B, T, D), h (B, N), ts (B, T, 1) -> states (B, T, N).
+    """
+    wx, wh, b, a, tau = fused[0], fused[1], fused[2], fused[3], fused[4]
+    pre = F.linear(x, wx, b)
+    outs: list[Tensor] = []
+    row = 0
+    start = 0
+    for layer, n in enumerate(sizes):
+        stop = start + n
+        z = pre.narrow(-1, row, n_maps * n)
+        if src[layer] < layer:
+            z = F.linear(_feed(outs, src[layer], layer), fused[4 + layer], z)
+        a_l, tau_l = a[start:stop], tau[start:stop]
+        if recurrent[layer]:
+            w_own = wh[row:row + n_maps * n, start:stop]
+            h_l = h[:, start:stop]
+            states: list[Tensor] = []
+            for t in range(x.shape[1]):
+                h_l = cfc_gate(F.linear(h_l, w_own, z[:, t]), ts[:, t], n, a_l, tau_l, mode)
+                states.append(h_l)
+            outs.append(torch.stack(states, 1))
+        else:
+            outs.append(cfc_gate(z, ts, n, a_l, tau_l, mode))
+        row += n_maps * n
+        start = stop
+    return torch.cat(outs, -1)
 
 
 class CfCStep(nn.Module):
@@ -78,18 +126,17 @@ class CfCStep(nn.Module):
     def __init__(self, fused: list[Tensor], sizes: list[int], src: list[int], n_maps: int,
                  mode: str, n_out: int) -> None:
         super().__init__()
-        self.wx, self.wh, self.b, self.a, self.tau = fused[:5]
-        self.wf = fused[5:]
+        self.fused = fused
         self.sizes = sizes
         self.src = src
         self.n_maps = n_maps
         self.mode = mode
         self.n_out = n_out
+        self.out_start = sum(sizes) - n_out
 
     def forward(self, x: Tensor, h: Tensor, ts: Tensor) -> tuple[Tensor, Tensor]:
-        h = cfc_step(x, h, ts, self.wx, self.wh, self.b, self.a, self.tau, self.wf, self.sizes,
-                     self.src, self.n_maps, self.mode)
-        return h[:, h.shape[1] - self.n_out:], h
+        h = cfc_step(x, h, ts, self.fused, self.sizes, self.src, self.n_maps, self.mode)
+        return h.narrow(1, self.out_start, self.n_out), h
 
 
 class CfCCell(WiredCell):
@@ -99,12 +146,14 @@ class CfCCell(WiredCell):
         input_size: Sensory inputs D.
         hidden_size: Neuron count N (fully connected) or a ``Wiring``.
         mode: ``default``, ``no_gate`` or ``pure``.
-        self_state: Let each neuron read its own previous state.
+        self_state: Also let each neuron read its own previous state (off: only the wiring's
+            synapses carry state, so memory lives in recurrent synapses such as the NCP's
+            command->command ones).
         device, dtype: Where and how to allocate the parameters.
     """
 
     def __init__(self, input_size: int, hidden_size: int | Wiring, mode: str = 'default', *,
-                 self_state: bool = True, device: torch.device | str | None = None,
+                 self_state: bool = False, device: torch.device | str | None = None,
                  dtype: torch.dtype | None = None) -> None:
         super().__init__(input_size, hidden_size)
         if mode not in CFC_MAPS:
@@ -142,6 +191,13 @@ class CfCCell(WiredCell):
         order = [k * n + j for r in self.wiring.layers for k in range(self.n_maps) for j in r]
         self.register_buffer('col_order', torch.tensor(order, device=device), persistent=False)
         self.src = self._feed_sources(earlier)
+        old = self.mask_old.cpu()
+        same = torch.as_tensor(self._layer_of_neuron())
+        same = same[:, None] == same[None, :]
+        #: Layers that read their own previous state (others are computed for all T at once).
+        self.recurrent = [bool(old[:, r.start:r.stop].any()) for r in self.wiring.layers]
+        #: Whether sequences can run layer by layer: no synapse reads a later layer's state.
+        self.layer_major = bool((old[~same] == 0).all())
 
     def _feed_sources(self, earlier: Tensor) -> list[int]:
         """First layer that feeds each layer with its new state (the layer itself if none)."""
@@ -175,14 +231,14 @@ class CfCCell(WiredCell):
                 f'synapses={self.wiring.synapse_count + self.wiring.sensory_synapse_count}')
 
     def fused(self) -> list[Tensor]:
-        """``[wx, wh, b, A, w_tau, *wf]``: masked weights grouped by layer, then by map."""
+        """``[wx, wh, b, A, |w_tau|, *wf]``: masked weights grouped by layer, then by map."""
         k, n, d = self.n_maps, self.hidden_size, self.input_size
         w_in = (self.weight_in * self.mask_in).permute(0, 2, 1).reshape(k * n, d)
         w_old = (self.weight_rec * self.mask_old).permute(0, 2, 1).reshape(k * n, n)
         wx, wh = w_in[self.col_order], w_old[self.col_order]
         b = self.bias.reshape(k * n)[self.col_order]
         empty = self.bias.new_zeros(0)
-        a, tau = (self.A, self.w_tau) if self.mode == 'pure' else (empty, empty)
+        a, tau = (self.A, self.w_tau.abs()) if self.mode == 'pure' else (empty, empty)
         w_new = self.weight_rec * self.mask_new
         wf = []
         layers = self.wiring.layers
@@ -193,9 +249,13 @@ class CfCCell(WiredCell):
         return [wx, wh, b, a, tau, *wf]
 
     def step_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
-        wx, wh, b, a, tau = fused[:5]
-        return cfc_step(x, h, ts, wx, wh, b, a, tau, fused[5:], self.layer_sizes, self.src,
-                        self.n_maps, self.mode)
+        return cfc_step(x, h, ts, fused, self.layer_sizes, self.src, self.n_maps, self.mode)
+
+    def sequence_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
+        if not self.layer_major:
+            return super().sequence_fused(fused, x, h, ts)
+        return cfc_sequence(x, h, ts, fused, self.layer_sizes, self.src, self.n_maps, self.mode,
+                            self.recurrent)
 
     def step_module(self, fused: list[Tensor]) -> nn.Module:
         return CfCStep(fused, list(self.layer_sizes), list(self.src), self.n_maps, self.mode,

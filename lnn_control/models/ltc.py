@@ -27,17 +27,52 @@ INIT_RANGES: dict[str, tuple[float, float]] = {
 
 def _synaptic(v: Tensor, sigma: Tensor, nsmu: Tensor, w: Tensor, we: Tensor) -> tuple[
         Tensor, Tensor]:
-    """Sums of ``w s erev`` and ``w s`` over presynaptic neurons (B, n) with ``s(v)``.
+    """Sums over presynaptic neurons of ``w s erev`` and ``w s``, ``s = sigmoid(sigma (v - mu))``.
 
     Shape:
-        v (B, S), sigma/nsmu/w/we (S, n) -> (B, n), (B, n).
+        v (..., S), sigma/nsmu/w/we (S, n) -> (..., n), (..., n).
     """
-    s = torch.sigmoid(torch.addcmul(nsmu, v.unsqueeze(2), sigma))
-    return (s * we).sum(1), (s * w).sum(1)
+    s = torch.sigmoid(torch.addcmul(nsmu, v.unsqueeze(-1), sigma))
+    return (s * we).sum(-2), (s * w).sum(-2)
+
+
+def _solve(v: Tensor, num: Tensor, den: Tensor, cm: Tensor, group: list[Tensor], n: int,
+           unfolds: int, has_own: bool) -> Tensor:
+    """``unfolds`` fused semi-implicit steps of one layer over one tick.
+
+    ``v <- (cm v + num + sum_own w s erev) / (cm + den + sum_own w s)``. ``num``/``den`` hold the
+    leak and the synapses from outside the layer, fixed during the tick. Without synapses inside
+    the layer the recurrence is affine, and its ``unfolds``-fold composition is taken in closed
+    form: ``v* + a^K (v - v*)`` with ``v* = num / den``, ``a = cm / (cm + den)``.
+
+    Shape:
+        v, num, den, cm (B, n) -> (B, n).
+    """
+    if not has_own:
+        v_star = num / den
+        return torch.addcmul(v_star, torch.pow(cm / (cm + den), unfolds), v - v_star)
+    src, sigma, nsmu, w2 = group[7], group[8], group[9], group[10]
+    base = torch.cat([num, den], -1)
+    for _ in range(unfolds):
+        s = torch.sigmoid(torch.addcmul(nsmu, v.index_select(-1, src), sigma))
+        num_t, den_t = F.linear(s, w2, base).split(n, -1)
+        v = torch.addcmul(num_t, cm, v) / (cm + den_t)
+    return v
+
+
+def _group(fused: list[Tensor], layer: int) -> list[Tensor]:
+    """The 11 fused tensors of ``layer`` (they follow 6 sensory tensors)."""
+    return fused[6 + 11 * layer:6 + 11 * (layer + 1)]
+
+
+def _sensory(x: Tensor, fused: list[Tensor]) -> tuple[Tensor, Tensor]:
+    """Sensory synaptic sums (..., N) after the affine input mapping."""
+    u = torch.addcmul(fused[1], x, fused[0])
+    return _synaptic(u, fused[2], fused[3], fused[4], fused[5])
 
 
 def ltc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[int],
-             has_own: list[bool], unfolds: int, eps: float) -> Tensor:
+             has_fixed: list[bool], has_own: list[bool], unfolds: int) -> Tensor:
     """One LTC tick, layer by layer, from fused tensors (TorchScript-compatible).
 
     Args:
@@ -46,9 +81,9 @@ def ltc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[
         ts: Elapsed time (B, 1).
         fused: ``LTCCell.fused()`` output.
         sizes: Neurons per layer.
+        has_fixed: Whether each layer has synapses from other layers.
         has_own: Whether each layer has synapses among its own neurons.
         unfolds: Solver steps per tick.
-        eps: Added to the denominator.
 
     Returns:
         New potentials (B, N).
@@ -56,49 +91,85 @@ def ltc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[
     Shape:
         x (B, D), h (B, N), ts (B, 1) -> (B, N).
     """
-    n_global, per_layer = 9, 8  # fused tensors before the layer groups, and per layer group
-    in_w, in_b, s_sigma, s_nsmu, s_w, s_we, cm, gleak, gvleak = fused[:n_global]
-    num_s, den_s = _synaptic(torch.addcmul(in_b, x, in_w), s_sigma, s_nsmu, s_w, s_we)
-    cm_t = cm * (unfolds / ts)
+    num_s, den_s = _sensory(x, fused)
+    steps_per_second = unfolds / ts
     outs: list[Tensor] = []
     start = 0
     for layer, n in enumerate(sizes):
-        g = fused[n_global + per_layer * layer:n_global + per_layer * (layer + 1)]
-        stop = start + n
-        v_fixed = h if layer == 0 else torch.cat(outs + [h[:, start:]], 1)
-        num_f, den_f = _synaptic(v_fixed, g[0], g[1], g[2], g[3])
-        cm_l = cm_t[:, start:stop]
-        num = num_s[:, start:stop] + num_f + gvleak[start:stop]
-        den = den_s[:, start:stop] + den_f + cm_l + gleak[start:stop] + eps
-        v = h[:, start:stop]
-        for _ in range(unfolds):
-            if has_own[layer]:
-                num_o, den_o = _synaptic(v, g[4], g[5], g[6], g[7])
-                v = torch.addcmul(num + num_o, cm_l, v) / (den + den_o)
-            else:
-                v = torch.addcmul(num, cm_l, v) / den
-        outs.append(v)
-        start = stop
-    return torch.cat(outs, 1)
+        g = _group(fused, layer)
+        num = num_s.narrow(-1, start, n) + g[6]
+        den = den_s.narrow(-1, start, n) + g[5]
+        if has_fixed[layer]:
+            rest = h.narrow(-1, start, h.shape[-1] - start)
+            v_fixed = h if layer == 0 else torch.cat(outs + [rest], -1)
+            num_f, den_f = _synaptic(v_fixed, g[0], g[1], g[2], g[3])
+            num, den = num + num_f, den + den_f
+        outs.append(_solve(h.narrow(-1, start, n), num, den, g[4] * steps_per_second, g, n,
+                           unfolds, has_own[layer]))
+        start += n
+    return torch.cat(outs, -1)
+
+
+def ltc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[int],
+                 has_fixed: list[bool], has_own: list[bool], unfolds: int) -> Tensor:
+    """All ticks of a sequence, one layer at a time (needs no synapse back to an earlier layer).
+
+    Everything that does not depend on a layer's own state (sensory and earlier-layer synapses,
+    the closed-form factors) is computed for all T at once; only the solve loops over time.
+
+    Shape:
+        x (B, T, D), h (B, N), ts (B, T, 1) -> states (B, T, N).
+    """
+    num_s, den_s = _sensory(x, fused)
+    steps_per_second = unfolds / ts
+    outs: list[Tensor] = []
+    start = 0
+    for layer, n in enumerate(sizes):
+        g = _group(fused, layer)
+        num = num_s.narrow(-1, start, n) + g[6]
+        den = den_s.narrow(-1, start, n) + g[5]
+        if has_fixed[layer] and layer > 0:
+            num_f, den_f = _synaptic(torch.cat(outs, -1), g[0][:start], g[1][:start],
+                                     g[2][:start], g[3][:start])
+            num, den = num + num_f, den + den_f
+        cm = g[4] * steps_per_second
+        v = h.narrow(-1, start, n)
+        states: list[Tensor] = []
+        if has_own[layer]:
+            for t in range(x.shape[1]):
+                v = _solve(v, num[:, t], den[:, t], cm[:, t], g, n, unfolds, True)
+                states.append(v)
+        else:
+            v_star = num / den
+            decay = torch.pow(cm / (cm + den), unfolds)
+            for t in range(x.shape[1]):
+                v = torch.addcmul(v_star[:, t], decay[:, t], v - v_star[:, t])
+                states.append(v)
+        outs.append(torch.stack(states, 1))
+        start += n
+    return torch.cat(outs, -1)
 
 
 class LTCStep(nn.Module):
     """Frozen LTC step for TorchScript export: ``forward(x, h, ts) -> (y, h)``."""
 
-    def __init__(self, fused: list[Tensor], sizes: list[int], has_own: list[bool],
-                 unfolds: int, eps: float, out_w: Tensor, out_b: Tensor) -> None:
+    def __init__(self, fused: list[Tensor], sizes: list[int], has_fixed: list[bool],
+                 has_own: list[bool], unfolds: int, out_w: Tensor, out_b: Tensor) -> None:
         super().__init__()
         self.fused = fused
         self.sizes = sizes
+        self.has_fixed = has_fixed
         self.has_own = has_own
         self.unfolds = unfolds
-        self.eps = eps
         self.out_w = out_w
         self.out_b = out_b
+        self.out_start = sum(sizes) - out_w.shape[0]
 
     def forward(self, x: Tensor, h: Tensor, ts: Tensor) -> tuple[Tensor, Tensor]:
-        h = ltc_step(x, h, ts, self.fused, self.sizes, self.has_own, self.unfolds, self.eps)
-        y = torch.addcmul(self.out_b, h[:, h.shape[1] - self.out_w.shape[0]:], self.out_w)
+        h = ltc_step(x, h, ts, self.fused, self.sizes, self.has_fixed, self.has_own,
+                     self.unfolds)
+        y = torch.addcmul(self.out_b, h.narrow(1, self.out_start, self.out_w.shape[0]),
+                          self.out_w)
         return y, h
 
 
@@ -144,8 +215,18 @@ class LTCCell(WiredCell):
         for r in self.wiring.layers:
             own[r.start:r.stop, r.start:r.stop] = 1.0
         self.register_buffer('own_block', own.to(**kw), persistent=False)
-        self.has_own = [bool(self.mask[r.start:r.stop, r.start:r.stop].any())
+        mask = self.mask.cpu()
+        self.has_own = [bool(mask[r.start:r.stop, r.start:r.stop].any())
                         for r in self.wiring.layers]
+        self.has_fixed = [bool((mask * (1 - own))[:, r.start:r.stop].any())
+                          for r in self.wiring.layers]
+        for index, r in enumerate(self.wiring.layers):  # each layer's own synapses, local ids
+            src, dst = torch.nonzero(mask[r.start:r.stop, r.start:r.stop]).t()
+            self.register_buffer(f'own_src{index}', src.to(device), persistent=False)
+            self.register_buffer(f'own_dst{index}', dst.to(device), persistent=False)
+        later = torch.as_tensor(self._layer_of_neuron())
+        #: Whether sequences can run layer by layer: no synapse from a later to an earlier layer.
+        self.layer_major = bool((mask[later[:, None] > later[None, :]] == 0).all())
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -167,24 +248,42 @@ class LTCCell(WiredCell):
                 f'synapses={self.wiring.synapse_count + self.wiring.sensory_synapse_count}')
 
     def fused(self) -> list[Tensor]:
-        """Positive, masked conductances and per-layer fixed/own synapse groups."""
+        """Positive masked conductances: sensory tensors, then one group of 11 per layer.
+
+        Group: from-other-layers ``sigma, -sigma mu, w, w erev`` (N, n), ``cm`` (n),
+        ``gleak + eps`` (n), ``gleak vleak`` (n), and the layer's own synapses as an edge list:
+        source index (E,), ``sigma``, ``-sigma mu`` (E,), and ``[w erev | w]`` scattered onto
+        destinations (2n, E).
+        """
         s_w = F.softplus(self.sensory_w) * self.sensory_mask
         w = F.softplus(self.w) * self.mask
-        nsmu, s_nsmu = -self.sigma * self.mu, -self.sensory_sigma * self.sensory_mu
-        gleak = F.softplus(self.gleak)
-        out = [self.input_w, self.input_b, self.sensory_sigma, s_nsmu, s_w,
-               s_w * self.sensory_erev, F.softplus(self.cm), gleak, gleak * self.vleak]
-        for r in self.wiring.layers:
+        nsmu = -self.sigma * self.mu
+        gleak, cm = F.softplus(self.gleak), F.softplus(self.cm)
+        out = [self.input_w, self.input_b, self.sensory_sigma,
+               -self.sensory_sigma * self.sensory_mu, s_w, s_w * self.sensory_erev]
+        for index, r in enumerate(self.wiring.layers):
             cols = slice(r.start, r.stop)
             w_fixed = w[:, cols] * (1 - self.own_block[:, cols])
-            w_own = w[cols, cols]
+            src, dst = getattr(self, f'own_src{index}'), getattr(self, f'own_dst{index}')
+            w_e = w[src + r.start, dst + r.start]
+            onehot = F.one_hot(dst, len(r)).to(w_e.dtype).t()  # (n, E)
+            w2 = torch.cat([onehot * (w_e * self.erev[src + r.start, dst + r.start]),
+                            onehot * w_e])
             out += [self.sigma[:, cols], nsmu[:, cols], w_fixed, w_fixed * self.erev[:, cols],
-                    self.sigma[cols, cols], nsmu[cols, cols], w_own, w_own * self.erev[cols, cols]]
+                    cm[cols], gleak[cols] + self.epsilon, gleak[cols] * self.vleak[cols],
+                    src, self.sigma[src + r.start, dst + r.start],
+                    nsmu[src + r.start, dst + r.start], w2]
         return out
 
     def step_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
-        return ltc_step(x, h, ts, fused, self.layer_sizes, self.has_own, self.ode_unfolds,
-                        self.epsilon)
+        return ltc_step(x, h, ts, fused, self.layer_sizes, self.has_fixed, self.has_own,
+                        self.ode_unfolds)
+
+    def sequence_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
+        if not self.layer_major:
+            return super().sequence_fused(fused, x, h, ts)
+        return ltc_sequence(x, h, ts, fused, self.layer_sizes, self.has_fixed, self.has_own,
+                            self.ode_unfolds)
 
     def read_out(self, h: Tensor) -> Tensor:
         """Motor potentials through the affine output mapping."""
@@ -192,6 +291,6 @@ class LTCCell(WiredCell):
                              self.output_w)
 
     def step_module(self, fused: list[Tensor]) -> nn.Module:
-        return LTCStep(fused, list(self.layer_sizes), list(self.has_own), self.ode_unfolds,
-                       self.epsilon, self.output_w.detach().clone(),
+        return LTCStep(fused, list(self.layer_sizes), list(self.has_fixed), list(self.has_own),
+                       self.ode_unfolds, self.output_w.detach().clone(),
                        self.output_b.detach().clone())

@@ -11,7 +11,8 @@ class LiquidRNN(nn.Module):
     """Sequence wrapper around a ``CfCCell`` or ``LTCCell``.
 
     The masked weights are fused once per call and shared by all T steps, so training pays
-    the masking once per sequence, not once per step.
+    the masking once per sequence, not once per step; the cell may schedule the sequence layer
+    by layer (see ``CfCCell``), which gives the same numbers as stepping.
 
     Args:
         cell: The wired cell to unroll.
@@ -51,12 +52,11 @@ class LiquidRNN(nn.Module):
         batch, steps = x.shape[:2]
         h = self.cell.check_state(hx, x[:, 0])
         ts = self._elapsed(elapsed, x)
-        fused = self.cell.fused()
-        states = []
-        for t in range(steps):
-            h = self.cell.step_fused(fused, x[:, t], h, ts[:, t])
-            states.append(h)
-        traces = torch.stack(states, 1) if states else x.new_zeros(batch, 0, self.hidden_size)
+        if steps == 0:
+            traces = x.new_zeros(batch, 0, self.hidden_size)
+        else:
+            traces = self.cell.sequence_fused(self.cell.fused(), x, h, ts)
+            h = traces[:, -1]
         y = self.cell.read_out(traces)
         return (y, h, traces) if return_traces else (y, h)
 
