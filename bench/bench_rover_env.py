@@ -1,7 +1,8 @@
 """RoverLane-v0 speed: env steps per second with the camera at 66x200, 20 Hz control.
 
 Prints steps/s in one process (target >= 80), then a Gymnasium ``AsyncVectorEnv`` of 2 envs on
-2 cores and its speed-up over one process. Episodes reset inside the timing, as in training.
+2 cores and its speed-up over one process. The expert drives; episodes (400 steps) reset inside
+the timing, as in training. Timings on a shared machine vary: run it on idle cores.
 
     MUJOCO_GL=osmesa python bench/bench_rover_env.py [--steps 600] [--scenario clear]
 """
@@ -17,6 +18,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 
 import lnn_control.sim  # noqa: E402,F401  (registers the env)
+from lnn_control.sim.rover_expert import RoverExpert  # noqa: E402
 
 ENV_ID = 'lnn_control/RoverLane-v0'
 
@@ -27,15 +29,13 @@ def _make(scenario: str):
 
 def single(steps: int, scenario: str) -> float:
     env = _make(scenario)()
-    env.reset(seed=0)
-    action = np.zeros(1, np.float32)
+    expert = RoverExpert(env)
+    _, info = env.reset(seed=0)
     start = time.perf_counter()
     for _ in range(steps):
-        _, _, terminated, truncated, info = env.step(action)
-        action = np.array([np.clip(-2 * info['lateral_error'] - info['heading_error'], -1, 1)],
-                          np.float32)
+        _, _, terminated, truncated, info = env.step(expert.act(info))
         if terminated or truncated:
-            env.reset()
+            _, info = env.reset()
     rate = steps / (time.perf_counter() - start)
     env.close()
     return rate
@@ -43,14 +43,17 @@ def single(steps: int, scenario: str) -> float:
 
 def vector(steps: int, scenario: str, n_envs: int) -> float:
     envs = gym.vector.AsyncVectorEnv([_make(scenario)] * n_envs, context='spawn')
-    envs.reset(seed=0)
-    actions = np.zeros((n_envs, 1), np.float32)
-    envs.step(actions)
+    expert = RoverExpert()
+    _, info = envs.reset(seed=0)
+
+    def act(info):
+        return np.stack([expert.act({'privileged': {k: v[i] for k, v in
+                                                    info['privileged'].items()}})
+                         for i in range(n_envs)])
+
     start = time.perf_counter()
     for _ in range(steps // n_envs):
-        _, _, _, _, info = envs.step(actions)
-        actions = np.clip(-2 * info['lateral_error'] - info['heading_error'], -1, 1)
-        actions = actions.astype(np.float32)[:, None]
+        _, _, _, _, info = envs.step(act(info))
     rate = (steps // n_envs) * n_envs / (time.perf_counter() - start)
     envs.close()
     return rate

@@ -97,7 +97,7 @@ def build_model(params: RoverParams, track_config: TrackConfig,
   <statistic extent="{half}" center="0 0 0"/>
   <visual>
     <global offwidth="{buffer_hw[1]}" offheight="{buffer_hw[0]}" fovy="{params.camera_fovy}"/>
-    <quality shadowsize="0" offsamples="0"/>
+    <quality shadowsize="0" offsamples="0" numslices="10" numstacks="5" numquads="1"/>
     <map znear="{0.01 * k / half:.6f}" zfar="{6.0}" fogstart="3" fogend="5"/>
     <headlight ambient=".35 .35 .35" diffuse=".35 .35 .35" specular="0 0 0"/>
     <rgba fog=".75 .78 .8 1"/>
