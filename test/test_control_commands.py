@@ -171,3 +171,8 @@ def test_generic_output_is_a_joint_state(store):
     msg = build(store, 'sensor_msgs/msg/JointState', f)
     assert list(msg.name) == ['roll', 'pitch', 'yaw_rate', 'thrust']
     np.testing.assert_allclose(msg.position, [0.1, 0.2, 0.3, 0.4])
+
+
+def test_stamp_fields_split_whole_nanoseconds():
+    assert commands.stamp_fields(round(4.9999999997 * 1e9)) == {'sec': 5, 'nanosec': 0}
+    assert commands.stamp_fields(1_500_000_001) == {'sec': 1, 'nanosec': 500_000_001}

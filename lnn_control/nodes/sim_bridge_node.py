@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import rclpy
+from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -28,6 +29,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, Imu, JointState
 from std_msgs.msg import String
 
+from lnn_control.control.commands import stamp_fields
 from lnn_control.control.faults import FaultInjector
 from lnn_control.control.ground_truth import encode_privileged
 from lnn_control.control.sim_session import BridgeConfig, SimSession, SimStep
@@ -44,11 +46,9 @@ from lnn_control.nodes.common import (
 RELEASE_PERIOD_S = 0.001
 
 
-def _time_msg(t: float) -> Any:
-    from builtin_interfaces.msg import Time
-
-    sec = math.floor(t)
-    return Time(sec=int(sec), nanosec=int(round((t - sec) * 1e9)) % 1_000_000_000)
+def _time_msg(t: float) -> Time:
+    """Seconds to a Time, through whole nanoseconds (4.9999999997 s must not become 4 s)."""
+    return Time(**stamp_fields(round(t * 1e9)))
 
 
 class SimBridgeNode(Node):
