@@ -106,3 +106,34 @@ def test_throttle_action_changes_speed():
         obs, *_ = env.step(np.array([0.0, -1.0], np.float32))
     env.close()
     assert obs['speed'][0] < 1.0
+
+
+def test_safety_driver_mode_counts_departures_per_km():
+    env = RoverLaneEnv(track_length=30.0, image_hw=(16, 32), terminate_on_departure=False)
+    env.reset(seed=0)
+    for _ in range(120):
+        _, _, terminated, _, info = env.step(np.array([0.8], np.float32))
+    env.close()
+    assert not terminated
+    assert info['metrics']['departures_per_km'] > 1000 / info['metrics']['distance']
+
+
+def test_missing_gl_backend_says_how_to_fix(monkeypatch):
+    from mujoco.rendering.classic import gl_context
+
+    from lnn_control.sim import render
+
+    def broken(*args):
+        raise OSError('libOSMesa.so: cannot open shared object file')
+
+    monkeypatch.setattr(gl_context, 'GLContext', broken)
+    with pytest.raises(render.RenderError, match='apt-get install libosmesa6.*MUJOCO_GL=osmesa'):
+        render._make_gl_context(64, 64)
+
+
+def test_sim_cli_lists_rover_scenarios(capsys):
+    from lnn_control.cli import main
+
+    assert main(['sim', 'scenarios', '--vehicle', 'rover']) == 0
+    out = capsys.readouterr().out
+    assert 'night' in out and 'steering_bias' in out
