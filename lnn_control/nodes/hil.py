@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         thresholds = load_thresholds(args.thresholds or config_path('hil.yaml'), args.vehicle)
         options = _options(args)
     except ValueError as exc:
-        print(f'lnn-control hil: error: {exc}')
+        print(f'lnn-control hil: error: {exc}', file=sys.stderr)
         return 2
     # The vehicle node runs here unless this is the simulator machine; the bridge runs in a
     # child process unless this is the vehicle's machine.
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         if args.role != 'vehicle':
             bridge = start_bridge(args.vehicle, options)
     except (ValueError, StartupError) as exc:
-        print(f'lnn-control hil: error: {exc}')
+        print(f'lnn-control hil: error: {exc}', file=sys.stderr)
         return 2
     start = time.monotonic()
     with session:

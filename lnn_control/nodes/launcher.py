@@ -11,6 +11,7 @@ import argparse
 import importlib
 import json
 import math
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -287,7 +288,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         session = LaunchSession(args.name, options_from_args(args), on_event=show)
     except (ValueError, StartupError) as exc:
-        print(f'lnn-control launch: error: {exc}')
+        print(f'lnn-control launch: error: {exc}', file=sys.stderr)
+        if 'checkpoint' in str(exc) and args.name.startswith('sim_'):
+            print('hint: --checkpoint PATH picks another policy; --policy-mode expert drives '
+                  "with the simulator's expert instead", file=sys.stderr)
         return 1
     with session:
         names = ', '.join(session.nodes)
