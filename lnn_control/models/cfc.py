@@ -103,7 +103,7 @@ def cfc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: l
         stop = start + n
         z = pre.narrow(-1, row, n_maps * n)
         if src[layer] < layer:
-            z = F.linear(_feed(outs, src[layer], layer), fused[4 + layer], z)
+            z = z + F.linear(_feed(outs, src[layer], layer), fused[4 + layer])
         a_l, tau_l = a[start:stop], tau[start:stop]
         if recurrent[layer]:
             w_own = wh[row:row + n_maps * n, start:stop]

@@ -94,8 +94,9 @@ def load_checkpoint(path: str | os.PathLike[str], *,
     try:
         payload = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as exc:  # torch raises many types for a damaged zip/pickle stream
+        detail = (str(exc).splitlines() or [''])[0][:200]
         raise CheckpointError(path, f'unreadable (corrupt or truncated file): '
-                                    f'{type(exc).__name__}: {exc}') from exc
+                                    f'{type(exc).__name__}: {detail}') from exc
     if not isinstance(payload, dict) or payload.get('format') != FORMAT:
         raise CheckpointError(path, f'not an {FORMAT} checkpoint')
     version = payload.get('format_version')
