@@ -8,6 +8,7 @@ tensors into a TorchScript module for the control loop.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -135,8 +136,11 @@ class WiredCell(nn.Module):
         """
         with torch.no_grad():
             module = self.step_module([t.detach().clone() for t in self.fused()])
-        scripted = torch.jit.script(module.eval())
-        return torch.jit.freeze(scripted)
+        with warnings.catch_warnings():
+            # TorchScript is deprecated upstream, but it is what C++ and Python-free runtimes
+            # load; torch.export's programs cannot hold the per-layer loop as compactly.
+            warnings.simplefilter('ignore', DeprecationWarning)
+            return torch.jit.freeze(torch.jit.script(module.eval()))
 
     # -- subclass hooks --------------------------------------------------------------------------
     def fused(self) -> list[Tensor]:
