@@ -7,7 +7,12 @@ import pytest
 from lnn_control.control.commands import twist_fields
 from lnn_control.control.faults import FaultConfig, FaultInjector
 from lnn_control.control.hil_judge import Thresholds, judge, load_thresholds
-from lnn_control.control.sim_session import BridgeConfig, quad_action, rover_action
+from lnn_control.control.sim_session import (
+    BridgeConfig,
+    quad_action,
+    rover_action,
+    rover_action_from_angle,
+)
 from lnn_control.paths import config_path
 
 
@@ -40,6 +45,8 @@ def test_rover_action_inverts_the_twist_form():
     assert steer == pytest.approx(0.2 / 0.4) and throttle == pytest.approx(0.0)
     steer, throttle = rover_action(0.0, 0.0, PRIV)  # safe command: straight, brake
     assert steer == 0.0 and throttle < 0
+    steer, _ = rover_action_from_angle(3.0, -0.8, PRIV)  # Ackermann angle beyond full lock
+    assert steer == -1.0
 
 
 def test_quad_action_by_name_and_clipped():

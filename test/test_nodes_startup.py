@@ -33,6 +33,18 @@ def test_autopilot_output_selected_but_missing(output, package):
         start('fly', flight_node={'output': output, 'policy_mode': 'expert'})
 
 
+def test_bridge_ackermann_commands_need_the_package():
+    with pytest.raises(StartupError, match="rover_command 'ackermann' needs the ackermann_msgs"):
+        start('sim_drive', sim_bridge_node={'rover_command': 'ackermann'},
+              drive_node={'policy_mode': 'expert'})
+
+
+def test_bridge_unknown_scenario_is_a_startup_error():
+    with pytest.raises(StartupError, match='sim_bridge_node: .*volcano'):
+        LaunchSession('sim_fly', LaunchOptions(scenario='volcano:3', overrides={
+            'flight_node': {'policy_mode': 'expert'}}))
+
+
 def test_invalid_parameter_value_is_named():
     with pytest.raises(StartupError, match='DriveConfig.rate_hz'):
         start('drive', drive_node={'rate_hz': 0.0, 'policy_mode': 'expert'})

@@ -47,6 +47,7 @@ class BridgeConfig:
         max_episode_s: Simulated seconds before an episode is cut.
         real_time_factor: Simulated seconds per wall second.
         publish_clock: Publish ``/clock`` (sim time) and stamp messages with it.
+        rover_command: ``twist`` or ``ackermann`` (AckermannDriveStamped; needs ackermann_msgs).
         image_topic, imu_topic, cmd_topic, ground_truth_topic, odom_topic, metrics_topic: Topic
             names (``cmd_topic`` empty = ``cmd_vel`` for the rover, ``attitude_cmd`` for the quad).
         frame_id, world_frame_id: Frames of sensor and ground-truth messages.
@@ -68,6 +69,7 @@ class BridgeConfig:
     max_episode_s: float = 120.0
     real_time_factor: float = 1.0
     publish_clock: bool = False
+    rover_command: str = 'twist'
     image_topic: str = 'camera/image_raw'
     imu_topic: str = 'imu/data'
     cmd_topic: str = ''
@@ -88,6 +90,7 @@ class BridgeConfig:
         check_choice(name, 'vehicle', self.vehicle, SIM_VEHICLES)
         check_choice(name, 'quad_task', self.quad_task, tuple(QUAD_TASKS))
         check_choice(name, 'track_split', self.track_split, ('train', 'eval'))
+        check_choice(name, 'rover_command', self.rover_command, ('twist', 'ackermann'))
         if not isinstance(self.scenario, str) or not self.scenario.strip():
             raise ValueError(f"{name}.scenario: expected a scenario such as 'rain:3', "
                              f'got {self.scenario!r}')
@@ -149,8 +152,17 @@ class SimStep:
 
 def rover_action(speed_cmd: float, yaw_rate_cmd: float, privileged: dict[str, Any]) -> np.ndarray:
     """[steering fraction, throttle] of ``RoverLane-v0`` (throttle=True) from a Twist command."""
+    angle = steering_from_yaw_rate(speed_cmd, yaw_rate_cmd, privileged['wheelbase'])
+    return rover_action_from_angle(speed_cmd, angle, privileged)
+
+
+def rover_action_from_angle(speed_cmd: float, angle: float,
+                            privileged: dict[str, Any]) -> np.ndarray:
+    """[steering fraction, throttle] from a speed (m/s) and a steering angle (rad, Ackermann).
+
+    The env's cruise control speed, capped by ``speed_cmd``, becomes a throttle.
+    """
     p = privileged
-    angle = steering_from_yaw_rate(speed_cmd, yaw_rate_cmd, p['wheelbase'])
     steer = float(np.clip(angle / p['max_steer'], -1.0, 1.0))
     target = min(max(speed_cmd, 0.0), p['target_speed'])
     throttle = float(np.clip((target - p['speed']) / p['speed_tau'] / p['max_accel'], -1, 1))
@@ -239,6 +251,9 @@ class SimSession:
 
     def action_from_twist(self, speed: float, yaw_rate: float) -> np.ndarray:
         return rover_action(speed, yaw_rate, self._info['privileged'])
+
+    def action_from_ackermann(self, speed: float, steering_angle: float) -> np.ndarray:
+        return rover_action_from_angle(speed, steering_angle, self._info['privileged'])
 
     def action_from_named(self, named: dict[str, float]) -> np.ndarray:
         space = self.env.action_space

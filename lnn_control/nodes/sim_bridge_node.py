@@ -40,6 +40,7 @@ from lnn_control.nodes.common import (
     StartupError,
     Throttled,
     declare_config,
+    require,
 )
 
 #: Release timer period for delayed messages (fault injection only).
@@ -62,10 +63,17 @@ class SimBridgeNode(Node):
         super().__init__(node_name, **kwargs)
         try:
             self.config = BridgeConfig.from_dict(declare_config(self, BridgeConfig))
-            self.session = SimSession(self.config)
         except ValueError as exc:
-            raise StartupError(f'{self.get_name()}: {exc}') from exc
+            raise StartupError(f'{self.get_name()}: invalid parameter: {exc}') from exc
         cfg = self.config
+        ackermann = None
+        if cfg.vehicle == 'rover' and cfg.rover_command == 'ackermann':
+            ackermann = require('ackermann_msgs.msg', "rover_command 'ackermann'",
+                                'Install ros-jazzy-ackermann-msgs, or set rover_command: twist.')
+        try:
+            self.session = SimSession(cfg)
+        except ValueError as exc:  # e.g. an unknown scenario
+            raise StartupError(f'{self.get_name()}: {exc}') from exc
         self.warn = Throttled(self.get_logger().warning)
         self.image_pub = self.create_publisher(Image, cfg.image_topic, SENSOR_QOS)
         self.imu_pub = self.create_publisher(Imu, cfg.imu_topic, SENSOR_QOS)
@@ -74,7 +82,10 @@ class SimBridgeNode(Node):
         self.metrics_pub = self.create_publisher(String, cfg.metrics_topic, STATE_QOS)
         self.clock_pub = self.create_publisher(Clock, '/clock', 10) if cfg.publish_clock else None
         commands = MutuallyExclusiveCallbackGroup()
-        if cfg.vehicle == 'rover':
+        if ackermann is not None:
+            self.create_subscription(ackermann.AckermannDriveStamped, cfg.command_topic,
+                                     self._on_ackermann, COMMAND_QOS, callback_group=commands)
+        elif cfg.vehicle == 'rover':
             self.create_subscription(Twist, cfg.command_topic, self._on_twist, COMMAND_QOS,
                                      callback_group=commands)
         else:
@@ -98,6 +109,10 @@ class SimBridgeNode(Node):
     # ----------------------------------------------------------------- commands
     def _on_twist(self, msg: Twist) -> None:
         self._take(lambda: self.session.action_from_twist(msg.linear.x, msg.angular.z))
+
+    def _on_ackermann(self, msg: Any) -> None:
+        drive = msg.drive
+        self._take(lambda: self.session.action_from_ackermann(drive.speed, drive.steering_angle))
 
     def _on_joint_state(self, msg: JointState) -> None:
         named = dict(zip(msg.name, msg.position, strict=False))
