@@ -113,6 +113,9 @@ class RoverLaneEnv(gym.Env):
     | 1     | throttle | [-1, 1] | only with ``throttle=True``: fraction of ``max_accel``    |
     |       |          |         | (4 m/s^2), negative brakes                               |
 
+    ``reset(options=...)`` accepts ``scenario`` (this episode's scenario string) and
+    ``track_seed`` (this episode's course).
+
     Reward: progress along the course in metres minus ``lateral_error^2`` per step (shaping
     only; imitation learning ignores it).
 
