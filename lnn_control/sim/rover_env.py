@@ -180,6 +180,12 @@ class RoverLaneEnv(gym.Env):
                              f'got {speed_range!r}')
         if not laps > 0:
             raise ValueError(f'RoverLaneEnv: laps must be > 0, got {laps!r}')
+        if not 0.5 <= corner_accel <= 20.0:
+            raise ValueError(f'RoverLaneEnv: corner_accel must be in [0.5, 20] m/s^2, '
+                             f'got {corner_accel!r}')
+        if not (len(chase_hw) == 2 and 8 <= chase_hw[0] <= 2048 and 8 <= chase_hw[1] <= 2048):
+            raise ValueError(f'RoverLaneEnv: chase_hw must be (H, W) within 8-2048, '
+                             f'got {chase_hw!r}')
         self.params = RoverParams.at_scale(scale)
         if speed_range[1] > self.params.max_speed:
             raise ValueError(f'RoverLaneEnv: speed_range high must be <= max_speed '

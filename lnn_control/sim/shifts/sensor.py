@@ -67,7 +67,7 @@ class DroppedFrames(Shift):
 
 
 @register_shift
-class ImuNoise(Shift):
+class NoisyImu(Shift):
     """A worse IMU: more white noise (``imu_noise_scale``) and a bias drawn per episode.
 
     Severity -> noise x 2 4 8 15 25; bias std .05 .1 .2 .35 .5 m/s^2 and 1/10 of it in rad/s.
