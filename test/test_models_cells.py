@@ -1,9 +1,11 @@
 """Wired CfC and LTC cells: wiring semantics, irregular time, streaming, export, learning."""
+import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
 
 from lnn_control.models.cfc import CfCCell
+from lnn_control.models.fast import NumpyCfCStep
 from lnn_control.models.ltc import LTCCell
 from lnn_control.models.sequence import LiquidRNN
 from lnn_control.models.wiring import NCP, FullyConnected, Random, drone_ncp, rover_ncp
@@ -328,3 +330,23 @@ def test_cells_learn_an_irregularly_sampled_sine(make, iterations, threshold):
     with torch.no_grad():
         y, _ = rnn(x, None, elapsed)
     assert (y[:, 4:] - target[:, 4:]).square().mean().item() < threshold
+
+
+@pytest.mark.parametrize('mode', ['default', 'no_gate', 'pure'])
+@pytest.mark.parametrize('make_wiring', WIRINGS)
+def test_numpy_step_equals_eager(mode, make_wiring):
+    cell = CfCCell(32, make_wiring(), mode)
+    fast = NumpyCfCStep(cell)
+    x, elapsed = _batch(3, 4)
+    h_eager = torch.rand(3, cell.hidden_size)
+    h_fast = h_eager.numpy()
+    with torch.no_grad():
+        for t in range(4):
+            y_eager, h_eager = cell(x[:, t], h_eager, elapsed[:, t])
+            y_fast, h_fast = fast(x[:, t].numpy(), h_fast, elapsed[:, t].numpy())
+            np.testing.assert_allclose(y_fast, y_eager.numpy(), rtol=0, atol=1e-6)
+            np.testing.assert_allclose(h_fast, h_eager.numpy(), rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match='NumpyCfCStep: expected x'):
+        fast(np.zeros((1, 31), np.float32), h_fast[:1])
+    with pytest.raises(TypeError, match='CfCCell'):
+        NumpyCfCStep(LTCCell(32, make_wiring()))

@@ -10,6 +10,8 @@ reads its own previous state (its membrane, not a synapse; ``self_state=False`` 
 Polarity sets the initial sign of the ff1/ff2 weights; it is not a hard constraint, because the
 gate mixes ff1 and ff2 and a sign on either map does not fix the sign of the synapse's effect.
 """
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
@@ -49,19 +51,38 @@ def _feed(outs: list[Tensor], first: int, layer: int) -> Tensor:
     return outs[layer - 1] if first == layer - 1 else torch.cat(outs[first:layer], -1)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Static structure of a wired CfC: what feeds each layer (plain lists, for TorchScript).
+
+    Attributes:
+        sizes: Neurons per layer.
+        src: First layer feeding each layer with its new state (the layer itself when none).
+        has_x: Whether each layer has sensory synapses.
+        has_h: Whether each layer reads previous states (recurrent synapses).
+        mode: ``default``, ``no_gate`` or ``pure``.
+    """
+
+    sizes: list[int]
+    src: list[int]
+    has_x: list[bool]
+    has_h: list[bool]
+    mode: str
+
+
 def cfc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[int],
-             src: list[int], n_maps: int, mode: str) -> Tensor:
+             src: list[int], has_x: list[bool], has_h: list[bool], mode: str) -> Tensor:
     """One CfC tick over all layers, from fused weights (TorchScript-compatible).
+
+    Each layer sums its sensory, earlier-layer (new state) and recurrent (previous state)
+    synapses with one ``linear`` each, skipping the kinds it has none of, then applies the gate.
 
     Args:
         x: Input (B, D).
         h: Previous state (B, N).
         ts: Elapsed time (B, 1).
-        fused: ``CfCCell.fused()``: ``[wx, wh, b, A, |w_tau|, *wf]``.
-        sizes: Neurons per layer.
-        src: First layer feeding each layer with its new state (``l`` when none).
-        n_maps: K, maps per neuron.
-        mode: ``default``, ``no_gate`` or ``pure``.
+        fused: ``CfCCell.fused()``: per layer ``wx, b, wf, wh, A, |w_tau|``.
+        sizes, src, has_x, has_h, mode: the ``Plan`` fields.
 
     Returns:
         The new state (B, N).
@@ -69,73 +90,68 @@ def cfc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[
     Shape:
         x (B, D), h (B, N), ts (B, 1) -> (B, N).
     """
-    wx, wh, b, a, tau = fused[0], fused[1], fused[2], fused[3], fused[4]
-    pre = F.linear(h, wh, F.linear(x, wx, b))
     outs: list[Tensor] = []
-    row = 0
-    start = 0
     for layer, n in enumerate(sizes):
-        z = pre.narrow(1, row, n_maps * n)
+        wx, b, wf, wh, a, tau = fused[6 * layer:6 * layer + 6]
+        z = b
+        if has_x[layer]:
+            z = F.linear(x, wx, z)
         if src[layer] < layer:
-            z = F.linear(_feed(outs, src[layer], layer), fused[4 + layer], z)
-        outs.append(cfc_gate(z, ts, n, a[start:start + n], tau[start:start + n], mode))
-        row += n_maps * n
-        start += n
+            z = F.linear(_feed(outs, src[layer], layer), wf, z)
+        if has_h[layer]:
+            z = F.linear(h, wh, z)
+        if not (has_x[layer] or src[layer] < layer or has_h[layer]):  # a layer with no inputs
+            z = z.expand(x.shape[0], z.shape[0])
+        outs.append(cfc_gate(z, ts, n, a, tau, mode))
     return torch.cat(outs, 1)
 
 
 def cfc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[int],
-                 src: list[int], n_maps: int, mode: str, recurrent: list[bool]) -> Tensor:
+                 src: list[int], has_x: list[bool], has_h: list[bool], mode: str) -> Tensor:
     """All ticks of a sequence, one layer at a time (needs no synapse back to an earlier layer).
 
     A layer without recurrent synapses is computed for all T at once; only recurrent layers
-    (the NCP's command layer) loop over time. Same numbers as ``cfc_step`` tick by tick.
+    (the NCP's command layer) loop over time. Same numbers as ``cfc_step`` tick by tick, up to
+    float rounding.
 
     Shape:
         x (B, T, D), h (B, N), ts (B, T, 1) -> states (B, T, N).
     """
-    wx, wh, b, a, tau = fused[0], fused[1], fused[2], fused[3], fused[4]
-    pre = F.linear(x, wx, b)
     outs: list[Tensor] = []
-    row = 0
     start = 0
     for layer, n in enumerate(sizes):
-        stop = start + n
-        z = pre.narrow(-1, row, n_maps * n)
+        wx, b, wf, wh, a, tau = fused[6 * layer:6 * layer + 6]
+        z = F.linear(x, wx, b) if has_x[layer] else b.expand(x.shape[0], x.shape[1], b.shape[0])
         if src[layer] < layer:
-            z = z + F.linear(_feed(outs, src[layer], layer), fused[4 + layer])
-        a_l, tau_l = a[start:stop], tau[start:stop]
-        if recurrent[layer]:
-            w_own = wh[row:row + n_maps * n, start:stop]
-            h_l = h[:, start:stop]
+            z = z + F.linear(_feed(outs, src[layer], layer), wf)
+        if has_h[layer]:
+            w_own = wh.narrow(1, start, n)
+            h_l = h.narrow(1, start, n)
             states: list[Tensor] = []
             for t in range(x.shape[1]):
-                h_l = cfc_gate(F.linear(h_l, w_own, z[:, t]), ts[:, t], n, a_l, tau_l, mode)
+                h_l = cfc_gate(F.linear(h_l, w_own, z[:, t]), ts[:, t], n, a, tau, mode)
                 states.append(h_l)
             outs.append(torch.stack(states, 1))
         else:
-            outs.append(cfc_gate(z, ts, n, a_l, tau_l, mode))
-        row += n_maps * n
-        start = stop
+            outs.append(cfc_gate(z, ts, n, a, tau, mode))
+        start += n
     return torch.cat(outs, -1)
 
 
 class CfCStep(nn.Module):
     """Frozen CfC step for TorchScript export: ``forward(x, h, ts) -> (y, h)``."""
 
-    def __init__(self, fused: list[Tensor], sizes: list[int], src: list[int], n_maps: int,
-                 mode: str, n_out: int) -> None:
+    def __init__(self, fused: list[Tensor], plan: Plan, n_out: int) -> None:
         super().__init__()
         self.fused = fused
-        self.sizes = sizes
-        self.src = src
-        self.n_maps = n_maps
-        self.mode = mode
+        self.sizes, self.src = plan.sizes, plan.src
+        self.has_x, self.has_h, self.mode = plan.has_x, plan.has_h, plan.mode
         self.n_out = n_out
-        self.out_start = sum(sizes) - n_out
+        self.out_start = sum(plan.sizes) - n_out
 
     def forward(self, x: Tensor, h: Tensor, ts: Tensor) -> tuple[Tensor, Tensor]:
-        h = cfc_step(x, h, ts, self.fused, self.sizes, self.src, self.n_maps, self.mode)
+        h = cfc_step(x, h, ts, self.fused, self.sizes, self.src, self.has_x, self.has_h,
+                     self.mode)
         return h.narrow(1, self.out_start, self.n_out), h
 
 
@@ -187,15 +203,14 @@ class CfCCell(WiredCell):
         self.register_buffer('mask_new', (rec * earlier).to(**kw))
         self.register_buffer('polarity_in', sensory.to(**kw))
         self.register_buffer('polarity_rec', polarity.to(**kw))
-        n = self.hidden_size
-        order = [k * n + j for r in self.wiring.layers for k in range(self.n_maps) for j in r]
-        self.register_buffer('col_order', torch.tensor(order, device=device), persistent=False)
-        self.src = self._feed_sources(earlier)
-        old = self.mask_old.cpu()
+        old, inputs = self.mask_old.cpu(), self.mask_in.cpu()
         same = torch.as_tensor(self._layer_of_neuron())
         same = same[:, None] == same[None, :]
-        #: Layers that read their own previous state (others are computed for all T at once).
-        self.recurrent = [bool(old[:, r.start:r.stop].any()) for r in self.wiring.layers]
+        layers = self.wiring.layers
+        self.plan = Plan(
+            sizes=list(self.layer_sizes), src=self._feed_sources(earlier),
+            has_x=[bool(inputs[:, r.start:r.stop].any()) for r in layers],
+            has_h=[bool(old[:, r.start:r.stop].any()) for r in layers], mode=self.mode)
         #: Whether sequences can run layer by layer: no synapse reads a later layer's state.
         self.layer_major = bool((old[~same] == 0).all())
 
@@ -231,33 +246,38 @@ class CfCCell(WiredCell):
                 f'synapses={self.wiring.synapse_count + self.wiring.sensory_synapse_count}')
 
     def fused(self) -> list[Tensor]:
-        """``[wx, wh, b, A, |w_tau|, *wf]``: masked weights grouped by layer, then by map."""
-        k, n, d = self.n_maps, self.hidden_size, self.input_size
-        w_in = (self.weight_in * self.mask_in).permute(0, 2, 1).reshape(k * n, d)
-        w_old = (self.weight_rec * self.mask_old).permute(0, 2, 1).reshape(k * n, n)
-        wx, wh = w_in[self.col_order], w_old[self.col_order]
-        b = self.bias.reshape(k * n)[self.col_order]
-        empty = self.bias.new_zeros(0)
-        a, tau = (self.A, self.w_tau.abs()) if self.mode == 'pure' else (empty, empty)
+        """Per layer ``wx (K n, D), b (K n), wf (K n, S), wh (K n, N), A (n), |w_tau| (n)``.
+
+        Weights are masked by the wiring (absent synapses are exact zeros) and their rows are
+        grouped by map (``[ff1 | ff2 | time_a | time_b]``), in ``F.linear`` layout; ``wf`` reads
+        the new states of layers ``src..l-1``, ``wh`` the previous state of all neurons.
+        """
+        k, d, n_all = self.n_maps, self.input_size, self.hidden_size
+        w_in = self.weight_in * self.mask_in
+        w_old = self.weight_rec * self.mask_old
         w_new = self.weight_rec * self.mask_new
-        wf = []
+        empty = self.bias.new_zeros(0)
+        out: list[Tensor] = []
         layers = self.wiring.layers
-        for index in range(1, len(layers)):
-            r, first = layers[index], layers[self.src[index]].start
-            block = w_new[:, first:r.start, r.start:r.stop]
-            wf.append(block.permute(0, 2, 1).reshape(k * len(r), r.start - first))
-        return [wx, wh, b, a, tau, *wf]
+        for index, r in enumerate(layers):
+            n, cols, first = len(r), slice(r.start, r.stop), layers[self.plan.src[index]].start
+            out += [w_in[:, :, cols].transpose(1, 2).reshape(k * n, d),
+                    self.bias[:, cols].reshape(k * n),
+                    w_new[:, first:r.start, cols].transpose(1, 2).reshape(k * n, r.start - first),
+                    w_old[:, :, cols].transpose(1, 2).reshape(k * n, n_all)]
+            out += ([self.A[cols], self.w_tau[cols].abs()] if self.mode == 'pure'
+                    else [empty, empty])
+        return out
 
     def step_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
-        return cfc_step(x, h, ts, fused, self.layer_sizes, self.src, self.n_maps, self.mode)
+        p = self.plan
+        return cfc_step(x, h, ts, fused, p.sizes, p.src, p.has_x, p.has_h, p.mode)
 
     def sequence_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
         if not self.layer_major:
             return super().sequence_fused(fused, x, h, ts)
-        return cfc_sequence(x, h, ts, fused, self.layer_sizes, self.src, self.n_maps, self.mode,
-                            self.recurrent)
+        p = self.plan
+        return cfc_sequence(x, h, ts, fused, p.sizes, p.src, p.has_x, p.has_h, p.mode)
 
     def step_module(self, fused: list[Tensor]) -> nn.Module:
-        return CfCStep(fused, list(self.layer_sizes), list(self.src), self.n_maps, self.mode,
-                       self.output_size)
-
+        return CfCStep(fused, self.plan, self.output_size)
