@@ -165,3 +165,13 @@ def test_a_control_tick_of_the_default_policy_has_finite_output_at_batch_one():
     with torch.inference_mode():
         action, hx = policy.step(images[:, 0], imu[:, 0], elapsed[:, 0])
     assert action.shape == (1, 1) and torch.isfinite(action).all() and hx.shape == (1, 19)
+
+
+def test_wired_cores_count_only_the_synapses_of_their_wiring():
+    cfc = Policy(PolicyConfig(core='ncp_cfc')).parameter_counts()
+    ltc = Policy(PolicyConfig(core='ncp_ltc')).parameter_counts()
+    assert cfc['core'] == 4 * (252 + 19)  # ff1, ff2, time_a, time_b: weights + biases
+    assert ltc['core'] == 3 * 252 + 3 * 19 + 2 * 32 + 2 * 1  # w, mu, sigma; leak, cm; mappings
+    assert cfc['core_stored'] > cfc['core']
+    lstm = Policy(PolicyConfig(core='lstm')).parameter_counts()
+    assert lstm['core'] == lstm['core_stored'] == 4 * 64 * (32 + 64 + 2) + 64 + 1

@@ -128,6 +128,10 @@ class WiredCell(nn.Module):
         """Motor neurons (the last M) of state ``h`` (..., N), mapped to outputs (..., M)."""
         return h.narrow(-1, self.hidden_size - self.output_size, self.output_size)
 
+    def synaptic_parameter_count(self) -> int:
+        """Trainable numbers that can affect the output: masked-out entries are not counted."""
+        raise NotImplementedError
+
     def export_step(self) -> torch.jit.ScriptModule:
         """A TorchScript step with the masked weights frozen in, for the control loop.
 

@@ -269,6 +269,11 @@ class CfCCell(WiredCell):
                     else [empty, empty])
         return out
 
+    def synaptic_parameter_count(self) -> int:
+        synapses = int(self.mask_in.sum() + self.mask_old.sum() + self.mask_new.sum())
+        extra = 2 * self.hidden_size if self.mode == 'pure' else 0
+        return self.n_maps * (synapses + self.hidden_size) + extra
+
     def step_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
         p = self.plan
         return cfc_step(x, h, ts, fused, p.sizes, p.src, p.has_x, p.has_h, p.mode)

@@ -34,6 +34,10 @@ class Core(nn.Module):
         """Outputs (B, T, A) and the final state (B, S) for features (B, T, F)."""
         raise NotImplementedError
 
+    def parameter_count(self) -> int:
+        """Trainable numbers that can affect the output."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
     def step(self, u: Tensor, elapsed: Tensor, hx: Tensor) -> tuple[Tensor, Tensor]:
         """One tick: features (B, F), elapsed (B,) -> outputs (B, A), state (B, S)."""
         y, hx = self.forward(u.unsqueeze(1), elapsed.unsqueeze(1), hx)
@@ -51,6 +55,10 @@ class LiquidCore(Core):
     def forward(self, u: Tensor, elapsed: Tensor, hx: Tensor) -> tuple[Tensor, Tensor]:
         y, hx = self.rnn(u, hx, elapsed)
         return y, hx
+
+    def parameter_count(self) -> int:
+        """Only the weights of synapses present in the wiring (masked entries excluded)."""
+        return self.rnn.cell.synaptic_parameter_count()
 
     def step(self, u: Tensor, elapsed: Tensor, hx: Tensor) -> tuple[Tensor, Tensor]:
         return self.rnn.step(u, hx, elapsed)

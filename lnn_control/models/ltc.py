@@ -275,6 +275,11 @@ class LTCCell(WiredCell):
                     nsmu[src + r.start, dst + r.start], w2]
         return out
 
+    def synaptic_parameter_count(self) -> int:
+        synapses = int(self.sensory_mask.sum() + self.mask.sum())  # w, mu, sigma each
+        return (3 * synapses + 3 * self.hidden_size + 2 * self.input_size
+                + 2 * self.output_size)
+
     def step_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
         return ltc_step(x, h, ts, fused, self.layer_sizes, self.has_fixed, self.has_own,
                         self.ode_unfolds)

@@ -233,12 +233,15 @@ class Policy(nn.Module):
         return self.core.initial_state(batch, device=self.action_mid.device)
 
     def parameter_counts(self) -> dict[str, int]:
-        """Trainable parameters of the head, the core and in total."""
-        def count(module: nn.Module) -> int:
-            return sum(p.numel() for p in module.parameters() if p.requires_grad)
+        """Trainable parameters of the head, the core and in total.
 
-        head, core = count(self.head), count(self.core)
-        return {'head': head, 'core': core, 'total': head + core}
+        A wired core counts only the weights of synapses present in its wiring; its dense
+        storage (``core_stored``) also holds the masked-out, always-zero-gradient entries.
+        """
+        head = sum(p.numel() for p in self.head.parameters() if p.requires_grad)
+        core = self.core.parameter_count()
+        stored = sum(p.numel() for p in self.core.parameters() if p.requires_grad)
+        return {'head': head, 'core': core, 'total': head + core, 'core_stored': stored}
 
     def forward(self, images: Tensor, imu: Tensor, elapsed: Tensor | None = None,
                 hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
