@@ -128,8 +128,9 @@ def cfc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: l
             w_own = wh.narrow(1, start, n)
             h_l = h.narrow(1, start, n)
             states: list[Tensor] = []
-            for t in range(x.shape[1]):
-                h_l = cfc_gate(F.linear(h_l, w_own, z[:, t]), ts[:, t], n, a, tau, mode)
+            # unbind: one backward node per sequence instead of one select per step
+            for z_t, ts_t in zip(z.unbind(1), ts.unbind(1), strict=True):
+                h_l = cfc_gate(F.linear(h_l, w_own, z_t), ts_t, n, a, tau, mode)
                 states.append(h_l)
             outs.append(torch.stack(states, 1))
         else:

@@ -52,11 +52,11 @@ def _solve(v: Tensor, num: Tensor, den: Tensor, cm: Tensor, group: list[Tensor],
         v_star = num / den
         return torch.addcmul(v_star, torch.pow(cm / (cm + den), unfolds), v - v_star)
     src, sigma, nsmu, w2 = group[7], group[8], group[9], group[10]
-    base = torch.cat([num, den], -1)
+    base = torch.cat([num, den + cm], -1)
     for _ in range(unfolds):
         s = torch.sigmoid(torch.addcmul(nsmu, v.index_select(-1, src), sigma))
         num_t, den_t = F.linear(s, w2, base).split(n, -1)
-        v = torch.addcmul(num_t, cm, v) / (cm + den_t)
+        v = torch.addcmul(num_t, cm, v) / den_t
     return v
 
 
@@ -135,15 +135,16 @@ def ltc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: l
         cm = g[4] * steps_per_second
         v = h.narrow(-1, start, n)
         states: list[Tensor] = []
-        if has_own[layer]:
-            for t in range(x.shape[1]):
-                v = _solve(v, num[:, t], den[:, t], cm[:, t], g, n, unfolds, True)
+        if has_own[layer]:  # unbind: one backward node per sequence, not one per step
+            for num_t, den_t, cm_t in zip(num.unbind(1), den.unbind(1), cm.unbind(1),
+                                           strict=True):
+                v = _solve(v, num_t, den_t, cm_t, g, n, unfolds, True)
                 states.append(v)
         else:
             v_star = num / den
             decay = torch.pow(cm / (cm + den), unfolds)
-            for t in range(x.shape[1]):
-                v = torch.addcmul(v_star[:, t], decay[:, t], v - v_star[:, t])
+            for v_star_t, decay_t in zip(v_star.unbind(1), decay.unbind(1), strict=True):
+                v = torch.addcmul(v_star_t, decay_t, v - v_star_t)
                 states.append(v)
         outs.append(torch.stack(states, 1))
         start += n
