@@ -6,11 +6,12 @@ with synaptic activations ``s_j = sigmoid(sigma_j (v_pre - mu_j))``. A tick of l
 ``v <- (cm/h v + gleak vleak + sum w s erev) / (cm/h + gleak + sum w s)``, ``h = dt / unfolds``.
 
 Conductances ``w``, ``gleak`` and capacitances ``cm`` are kept positive by a softplus. Reversal
-potentials are the wiring's polarities (+1/-1), fixed. An absent synapse has zero conductance and
-takes no part in any map (w, mu, sigma), so its gradient is exactly zero. Layers are solved in
-order within the tick (inter, then command, then motor): a synapse from an earlier layer reads
-its source's new potential, others the previous one, and a layer's own synapses are re-evaluated
-at every unfold.
+potentials are the wiring's polarities (+1/-1), fixed. Synapses are computed as edge lists
+gathered from the dense parameters, so an absent synapse takes no part in any map (w, mu, sigma)
+and its gradient is exactly zero; the work scales with the synapse count, not N^2. Layers are
+solved in order within the tick (inter, then command, then motor): a synapse from an earlier
+layer reads its source's new potential, others the previous one, and a layer's own synapses are
+re-evaluated at every unfold.
 """
 import torch
 from torch import Tensor, nn
@@ -25,15 +26,24 @@ INIT_RANGES: dict[str, tuple[float, float]] = {
     'sigma': (3.0, 8.0), 'mu': (0.3, 0.8)}
 
 
-def _synaptic(v: Tensor, sigma: Tensor, nsmu: Tensor, w: Tensor, we: Tensor) -> tuple[
-        Tensor, Tensor]:
-    """Sums over presynaptic neurons of ``w s erev`` and ``w s``, ``s = sigmoid(sigma (v - mu))``.
+
+def _group(fused: list[Tensor], layer: int) -> list[Tensor]:
+    """The 14 fused tensors of ``layer``: cm, leak, then (src, sigma, -sigma mu, w2) x 3 kinds."""
+    return fused[2 + 14 * layer:2 + 14 * (layer + 1)]
+
+
+def _edges(z: Tensor, v: Tensor, group: list[Tensor], first: int) -> Tensor:
+    """Add the synaptic sums ``[sum w s erev | sum w s]`` of one edge list to ``z``.
+
+    The edges are ``group[first:first + 4]``: source index (E,), ``sigma`` and ``-sigma mu``
+    (E,), and ``[w erev; w]`` scattered onto the destinations (2n, E).
 
     Shape:
-        v (..., S), sigma/nsmu/w/we (S, n) -> (..., n), (..., n).
+        z (..., 2n), v (..., S) -> (..., 2n).
     """
-    s = torch.sigmoid(torch.addcmul(nsmu, v.unsqueeze(-1), sigma))
-    return (s * we).sum(-2), (s * w).sum(-2)
+    src, sigma, nsmu, w2 = group[first], group[first + 1], group[first + 2], group[first + 3]
+    s = torch.sigmoid(torch.addcmul(nsmu, v.index_select(-1, src), sigma))
+    return F.linear(s, w2, z)
 
 
 def _solve(v: Tensor, num: Tensor, den: Tensor, cm: Tensor, group: list[Tensor], n: int,
@@ -51,28 +61,27 @@ def _solve(v: Tensor, num: Tensor, den: Tensor, cm: Tensor, group: list[Tensor],
     if not has_own:
         v_star = num / den
         return torch.addcmul(v_star, torch.pow(cm / (cm + den), unfolds), v - v_star)
-    src, sigma, nsmu, w2 = group[7], group[8], group[9], group[10]
     base = torch.cat([num, den + cm], -1)
     for _ in range(unfolds):
-        s = torch.sigmoid(torch.addcmul(nsmu, v.index_select(-1, src), sigma))
-        num_t, den_t = F.linear(s, w2, base).split(n, -1)
+        num_t, den_t = _edges(base, v, group, 10).split(n, -1)
         v = torch.addcmul(num_t, cm, v) / den_t
     return v
 
 
-def _group(fused: list[Tensor], layer: int) -> list[Tensor]:
-    """The 11 fused tensors of ``layer`` (they follow 6 sensory tensors)."""
-    return fused[6 + 11 * layer:6 + 11 * (layer + 1)]
-
-
-def _sensory(x: Tensor, fused: list[Tensor]) -> tuple[Tensor, Tensor]:
-    """Sensory synaptic sums (..., N) after the affine input mapping."""
-    u = torch.addcmul(fused[1], x, fused[0])
-    return _synaptic(u, fused[2], fused[3], fused[4], fused[5])
+def _inputs(u: Tensor, v: Tensor, group: list[Tensor], has_s: bool, has_f: bool) -> Tensor:
+    """Leak plus sensory and other-layer synapses of one layer: ``[num | den]`` (..., 2n)."""
+    z = group[1]
+    if has_s:
+        z = _edges(z, u, group, 2)
+    if has_f:
+        z = _edges(z, v, group, 6)
+    if not (has_s or has_f):
+        z = z.expand(u.shape[:-1] + z.shape)
+    return z
 
 
 def ltc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[int],
-             has_fixed: list[bool], has_own: list[bool], unfolds: int) -> Tensor:
+             flags: list[list[bool]], unfolds: int) -> Tensor:
     """One LTC tick, layer by layer, from fused tensors (TorchScript-compatible).
 
     Args:
@@ -81,8 +90,7 @@ def ltc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[
         ts: Elapsed time (B, 1).
         fused: ``LTCCell.fused()`` output.
         sizes: Neurons per layer.
-        has_fixed: Whether each layer has synapses from other layers.
-        has_own: Whether each layer has synapses among its own neurons.
+        flags: Per layer, whether it has sensory, other-layer and own synapses.
         unfolds: Solver steps per tick.
 
     Returns:
@@ -91,27 +99,25 @@ def ltc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[
     Shape:
         x (B, D), h (B, N), ts (B, 1) -> (B, N).
     """
-    num_s, den_s = _sensory(x, fused)
+    u = torch.addcmul(fused[1], x, fused[0])
     steps_per_second = unfolds / ts
     outs: list[Tensor] = []
     start = 0
     for layer, n in enumerate(sizes):
         g = _group(fused, layer)
-        num = num_s.narrow(-1, start, n) + g[6]
-        den = den_s.narrow(-1, start, n) + g[5]
-        if has_fixed[layer]:
-            rest = h.narrow(-1, start, h.shape[-1] - start)
-            v_fixed = h if layer == 0 else torch.cat(outs + [rest], -1)
-            num_f, den_f = _synaptic(v_fixed, g[0], g[1], g[2], g[3])
-            num, den = num + num_f, den + den_f
-        outs.append(_solve(h.narrow(-1, start, n), num, den, g[4] * steps_per_second, g, n,
-                           unfolds, has_own[layer]))
+        has_s, has_f, has_o = flags[layer][0], flags[layer][1], flags[layer][2]
+        v_fixed = h
+        if has_f and layer > 0:
+            v_fixed = torch.cat(outs + [h.narrow(-1, start, h.shape[-1] - start)], -1)
+        num, den = _inputs(u, v_fixed, g, has_s, has_f).split(n, -1)
+        outs.append(_solve(h.narrow(-1, start, n), num, den, g[0] * steps_per_second, g, n,
+                           unfolds, has_o))
         start += n
     return torch.cat(outs, -1)
 
 
 def ltc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[int],
-                 has_fixed: list[bool], has_own: list[bool], unfolds: int) -> Tensor:
+                 flags: list[list[bool]], unfolds: int) -> Tensor:
     """All ticks of a sequence, one layer at a time (needs no synapse back to an earlier layer).
 
     Everything that does not depend on a layer's own state (sensory and earlier-layer synapses,
@@ -120,22 +126,19 @@ def ltc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: l
     Shape:
         x (B, T, D), h (B, N), ts (B, T, 1) -> states (B, T, N).
     """
-    num_s, den_s = _sensory(x, fused)
+    u = torch.addcmul(fused[1], x, fused[0])
     steps_per_second = unfolds / ts
     outs: list[Tensor] = []
     start = 0
     for layer, n in enumerate(sizes):
         g = _group(fused, layer)
-        num = num_s.narrow(-1, start, n) + g[6]
-        den = den_s.narrow(-1, start, n) + g[5]
-        if has_fixed[layer] and layer > 0:
-            num_f, den_f = _synaptic(torch.cat(outs, -1), g[0][:start], g[1][:start],
-                                     g[2][:start], g[3][:start])
-            num, den = num + num_f, den + den_f
-        cm = g[4] * steps_per_second
+        has_s, has_f, has_o = flags[layer][0], flags[layer][1], flags[layer][2]
+        v_fixed = torch.cat(outs, -1) if has_f else u  # earlier layers only (layer-major)
+        num, den = _inputs(u, v_fixed, g, has_s, has_f).split(n, -1)
+        cm = g[0] * steps_per_second
         v = h.narrow(-1, start, n)
         states: list[Tensor] = []
-        if has_own[layer]:  # unbind: one backward node per sequence, not one per step
+        if has_o:  # unbind: one backward node per sequence, not one per step
             for num_t, den_t, cm_t in zip(num.unbind(1), den.unbind(1), cm.unbind(1),
                                            strict=True):
                 v = _solve(v, num_t, den_t, cm_t, g, n, unfolds, True)
@@ -154,21 +157,19 @@ def ltc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: l
 class LTCStep(nn.Module):
     """Frozen LTC step for TorchScript export: ``forward(x, h, ts) -> (y, h)``."""
 
-    def __init__(self, fused: list[Tensor], sizes: list[int], has_fixed: list[bool],
-                 has_own: list[bool], unfolds: int, out_w: Tensor, out_b: Tensor) -> None:
+    def __init__(self, fused: list[Tensor], sizes: list[int], flags: list[list[bool]],
+                 unfolds: int, out_w: Tensor, out_b: Tensor) -> None:
         super().__init__()
         self.fused = fused
         self.sizes = sizes
-        self.has_fixed = has_fixed
-        self.has_own = has_own
+        self.flags = flags
         self.unfolds = unfolds
         self.out_w = out_w
         self.out_b = out_b
         self.out_start = sum(sizes) - out_w.shape[0]
 
     def forward(self, x: Tensor, h: Tensor, ts: Tensor) -> tuple[Tensor, Tensor]:
-        h = ltc_step(x, h, ts, self.fused, self.sizes, self.has_fixed, self.has_own,
-                     self.unfolds)
+        h = ltc_step(x, h, ts, self.fused, self.sizes, self.flags, self.unfolds)
         y = torch.addcmul(self.out_b, h.narrow(1, self.out_start, self.out_w.shape[0]),
                           self.out_w)
         return y, h
@@ -212,22 +213,21 @@ class LTCCell(WiredCell):
         self.register_buffer('erev', polarity.to(**kw))
         self.register_buffer('sensory_mask', (sensory != 0).to(**kw))
         self.register_buffer('mask', (polarity != 0).to(**kw))
-        own = torch.zeros(n, n)
-        for r in self.wiring.layers:
-            own[r.start:r.stop, r.start:r.stop] = 1.0
-        self.register_buffer('own_block', own.to(**kw), persistent=False)
-        mask = self.mask.cpu()
-        self.has_own = [bool(mask[r.start:r.stop, r.start:r.stop].any())
-                        for r in self.wiring.layers]
-        self.has_fixed = [bool((mask * (1 - own))[:, r.start:r.stop].any())
-                          for r in self.wiring.layers]
-        for index, r in enumerate(self.wiring.layers):  # each layer's own synapses, local ids
-            src, dst = torch.nonzero(mask[r.start:r.stop, r.start:r.stop]).t()
-            self.register_buffer(f'own_src{index}', src.to(device), persistent=False)
-            self.register_buffer(f'own_dst{index}', dst.to(device), persistent=False)
-        later = torch.as_tensor(self._layer_of_neuron())
+        sensory_mask, mask = self.sensory_mask.cpu(), self.mask.cpu()
+        layer_of = torch.as_tensor(self._layer_of_neuron())
+        self.flags: list[list[bool]] = []
+        for index, r in enumerate(self.wiring.layers):  # edge lists into each layer
+            cols = slice(r.start, r.stop)
+            other = mask[:, cols] * (layer_of != index)[:, None]
+            own = mask[cols, cols]
+            for kind, block in (('s', sensory_mask[:, cols]), ('f', other), ('o', own)):
+                src, dst = torch.nonzero(block).t()
+                self.register_buffer(f'{kind}_src{index}', src.to(device), persistent=False)
+                self.register_buffer(f'{kind}_dst{index}', dst.to(device), persistent=False)
+            self.flags.append([bool(sensory_mask[:, cols].any()), bool(other.any()),
+                               bool(own.any())])
         #: Whether sequences can run layer by layer: no synapse from a later to an earlier layer.
-        self.layer_major = bool((mask[later[:, None] > later[None, :]] == 0).all())
+        self.layer_major = bool((mask[layer_of[:, None] > layer_of[None, :]] == 0).all())
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -249,31 +249,27 @@ class LTCCell(WiredCell):
                 f'synapses={self.wiring.synapse_count + self.wiring.sensory_synapse_count}')
 
     def fused(self) -> list[Tensor]:
-        """Positive masked conductances: sensory tensors, then one group of 11 per layer.
-
-        Group: from-other-layers ``sigma, -sigma mu, w, w erev`` (N, n), ``cm`` (n),
-        ``gleak + eps`` (n), ``gleak vleak`` (n), and the layer's own synapses as an edge list:
-        source index (E,), ``sigma``, ``-sigma mu`` (E,), and ``[w erev | w]`` scattered onto
-        destinations (2n, E).
+        """``input_w, input_b``, then per layer 14 tensors: ``cm`` (n), the leak ``[gleak vleak |
+        gleak + eps]`` (2n), and for its sensory, other-layer and own synapses an edge list each:
+        source index (E,), ``sigma``, ``-sigma mu`` (E,), ``[w erev; w]`` on destinations (2n, E).
         """
-        s_w = F.softplus(self.sensory_w) * self.sensory_mask
-        w = F.softplus(self.w) * self.mask
-        nsmu = -self.sigma * self.mu
+        s_w, w = F.softplus(self.sensory_w), F.softplus(self.w)
         gleak, cm = F.softplus(self.gleak), F.softplus(self.cm)
-        out = [self.input_w, self.input_b, self.sensory_sigma,
-               -self.sensory_sigma * self.sensory_mu, s_w, s_w * self.sensory_erev]
+        out = [self.input_w, self.input_b]
         for index, r in enumerate(self.wiring.layers):
             cols = slice(r.start, r.stop)
-            w_fixed = w[:, cols] * (1 - self.own_block[:, cols])
-            src, dst = getattr(self, f'own_src{index}'), getattr(self, f'own_dst{index}')
-            w_e = w[src + r.start, dst + r.start]
-            onehot = F.one_hot(dst, len(r)).to(w_e.dtype).t()  # (n, E)
-            w2 = torch.cat([onehot * (w_e * self.erev[src + r.start, dst + r.start]),
-                            onehot * w_e])
-            out += [self.sigma[:, cols], nsmu[:, cols], w_fixed, w_fixed * self.erev[:, cols],
-                    cm[cols], gleak[cols] + self.epsilon, gleak[cols] * self.vleak[cols],
-                    src, self.sigma[src + r.start, dst + r.start],
-                    nsmu[src + r.start, dst + r.start], w2]
+            out += [cm[cols], torch.cat([gleak[cols] * self.vleak[cols],
+                                         gleak[cols] + self.epsilon])]
+            for kind, weight, sigma, mu, erev, offset in (
+                    ('s', s_w, self.sensory_sigma, self.sensory_mu, self.sensory_erev, 0),
+                    ('f', w, self.sigma, self.mu, self.erev, 0),
+                    ('o', w, self.sigma, self.mu, self.erev, r.start)):
+                src, dst = getattr(self, f'{kind}_src{index}'), getattr(self, f'{kind}_dst{index}')
+                rows, dest = src + offset, dst + r.start
+                w_e, sigma_e = weight[rows, dest], sigma[rows, dest]
+                onehot = F.one_hot(dst, len(r)).to(w_e.dtype).t()  # (n, E)
+                out += [src, sigma_e, -sigma_e * mu[rows, dest],
+                        torch.cat([onehot * (w_e * erev[rows, dest]), onehot * w_e])]
         return out
 
     def synaptic_parameter_count(self) -> int:
@@ -282,14 +278,12 @@ class LTCCell(WiredCell):
                 + 2 * self.output_size)
 
     def step_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
-        return ltc_step(x, h, ts, fused, self.layer_sizes, self.has_fixed, self.has_own,
-                        self.ode_unfolds)
+        return ltc_step(x, h, ts, fused, self.layer_sizes, self.flags, self.ode_unfolds)
 
     def sequence_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
         if not self.layer_major:
             return super().sequence_fused(fused, x, h, ts)
-        return ltc_sequence(x, h, ts, fused, self.layer_sizes, self.has_fixed, self.has_own,
-                            self.ode_unfolds)
+        return ltc_sequence(x, h, ts, fused, self.layer_sizes, self.flags, self.ode_unfolds)
 
     def read_out(self, h: Tensor) -> Tensor:
         """Motor potentials through the affine output mapping."""
@@ -297,6 +291,6 @@ class LTCCell(WiredCell):
                              self.output_w)
 
     def step_module(self, fused: list[Tensor]) -> nn.Module:
-        return LTCStep(fused, list(self.layer_sizes), list(self.has_fixed), list(self.has_own),
+        return LTCStep(fused, list(self.layer_sizes), [list(f) for f in self.flags],
                        self.ode_unfolds, self.output_w.detach().clone(),
                        self.output_b.detach().clone())
