@@ -23,7 +23,7 @@ os.environ.setdefault('PYOPENGL_PLATFORM', 'osmesa')
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROS_DOMAIN_ID', str(101 + os.getpid() % 100))
 
-from lnn_control.nodes.hil import start_bridge  # noqa: E402
+from lnn_control.nodes.hil import start_bridge, stop_bridge  # noqa: E402
 from lnn_control.nodes.launcher import LaunchOptions, LaunchSession  # noqa: E402
 from lnn_control.paths import config_path  # noqa: E402
 
@@ -56,7 +56,7 @@ def bench(vehicle: str, seconds: float, warmup: float, folder: Path) -> bool:
     checkpoint, source = policy_for(vehicle, shipped, folder)
     options = LaunchOptions(checkpoint=checkpoint, overrides={
         'sim_bridge_node': {'laps': 0, 'max_episodes': 0, 'max_episode_s': 3600.0,
-                            'progress_period_s': 60.0}})
+                            'end_on_departure': False, 'progress_period_s': 60.0}})
     bridge = start_bridge(vehicle, options)
     try:
         with LaunchSession(set_name, options) as session:
@@ -74,8 +74,7 @@ def bench(vehicle: str, seconds: float, warmup: float, folder: Path) -> bool:
             corrections = node.phase.corrections if node.phase else 0
             safe = node.loop.safe_ticks
     finally:
-        bridge.terminate()
-        bridge.wait(timeout=10)
+        stop_bridge(bridge)
     met = s.missed_ticks == 0 and s.latency_p99_ms <= GOAL_LATENCY_P99_MS
     print(f'\n{vehicle} @ {node.config.rate_hz:g} Hz, {seconds:g} s measured ({source})')
     print(f'  achieved rate      {s.rate_hz:8.3f} Hz over {s.ticks} ticks')

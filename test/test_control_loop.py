@@ -128,7 +128,7 @@ def test_quad_failsafe_holds_level_then_descends():
     assert loop.tick(1.6, 1.6).command.thrust == pytest.approx(0.4)
 
 
-def test_phase_lock_places_tick_after_frames():
+def test_phase_lock_places_tick_at_frames():
     lock = PhaseLock(0.05, 0.004, frames=10)
     for k in range(10):
         lock.on_frame(1.013 + 0.05 * k)
@@ -137,9 +137,22 @@ def test_phase_lock_places_tick_after_frames():
     assert lock.delay(2.0, 2.005) == pytest.approx(0.012, abs=1e-9)
     lock._hold = 0
     assert lock.delay(2.017, 2.025) == 0.0  # in phase, however long the work took
-    assert lock.delay(2.027, 2.030) == 0.0  # 10 ms late: tolerated (executor latency)
-    assert lock.corrections == 1
+    assert lock.delay(2.024, 2.030) == 0.0  # 11 ms after the frame: tolerated (executor)
+    assert lock.delay(2.010, 2.012) > 0  # before the frame, with no frame wait: moved
+    assert lock.corrections == 2
     assert PhaseLock(0.05, 0.004, frames=10).delay(0.0, 0.0) == 0.0  # not enough frames yet
+    assert not lock.frame_overdue(1.463 + 0.02)  # last frame at 1.463: this period's
+    assert lock.frame_overdue(1.463 + 0.03)  # more than half a period: the next one is late
+
+
+def test_phase_lock_negative_offset_waits_for_the_frame():
+    lock = PhaseLock(0.05, -0.002, frames=10, early_tolerance=0.006)
+    for k in range(10):
+        lock.on_frame(1.013 + 0.05 * k)
+    assert lock.delay(2.008, 2.009) == 0.0  # 5 ms early: it will wait for the frame
+    assert lock.delay(2.0, 2.005) == pytest.approx(0.006, abs=1e-9)  # aims 2 ms before .013
+    with pytest.raises(ValueError, match='offset'):
+        PhaseLock(0.05, 0.03)
 
 
 def test_configs_round_trip_and_name_errors():

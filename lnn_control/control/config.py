@@ -79,7 +79,9 @@ class DriveConfig:
         diagnostics_period_s: Period of /diagnostics messages.
         phase_lock: Shift the tick phase once so ticks follow camera frames closely (lower
             image-to-command latency; the rate stays fixed).
-        phase_offset_s: Delay from a frame's arrival to the tick when phase-locked.
+        phase_offset_s: Tick start relative to frame arrival when phase-locked (negative: just
+            before, absorbing the executor's wake-up; the tick then waits for its frame).
+        frame_wait_s: When phase-locked, how long a tick may wait for a late frame (0: never).
         enabled: Drive at start (else wait for the ``enable`` service).
         torch_threads: Intra-op threads for inference (1 keeps latency steady on small CPUs).
     """
@@ -101,7 +103,8 @@ class DriveConfig:
     max_steering_rate: float = 4.0
     diagnostics_period_s: float = 1.0
     phase_lock: bool = True
-    phase_offset_s: float = 0.004
+    phase_offset_s: float = -0.002
+    frame_wait_s: float = 0.006
     enabled: bool = True
     torch_threads: int = 1
 
@@ -117,7 +120,9 @@ class DriveConfig:
         check_range(name, 'cruise_speed', self.cruise_speed, 0.0, 50.0)
         check_range(name, 'wheelbase', self.wheelbase, 1e-2, 10.0)
         check_range(name, 'diagnostics_period_s', self.diagnostics_period_s, 0.05, 60.0)
-        check_range(name, 'phase_offset_s', self.phase_offset_s, 0.0, 1.0 / self.rate_hz)
+        check_range(name, 'phase_offset_s', self.phase_offset_s, -self.frame_wait_s,
+                    0.45 / self.rate_hz)
+        check_range(name, 'frame_wait_s', self.frame_wait_s, 0.0, 0.5 / self.rate_hz)
         check_range(name, 'torch_threads', self.torch_threads, 1, 64)
         if self.policy_mode == 'checkpoint' and not self.checkpoint:
             raise ValueError(f'{name}.checkpoint: expected a file path, got {self.checkpoint!r}')
@@ -141,7 +146,7 @@ class FlightConfig:
     Attributes:
         checkpoint, policy_mode, rate_hz, image_topic, imu_topic, ground_truth_topic, frame_id,
             camera_timeout_s, imu_timeout_s, diagnostics_period_s, phase_lock, phase_offset_s,
-            enabled, torch_threads: As in :class:`DriveConfig`.
+            frame_wait_s, enabled, torch_threads: As in :class:`DriveConfig`.
         output: ``generic`` (sensor_msgs/JointState, see ``control.commands``), ``px4`` or
             ``mavros``.
         px4_release: PX4 message layout (``1.14``, ``1.15``, ``1.16``).
@@ -178,7 +183,8 @@ class FlightConfig:
     descent_thrust: float = 0.05
     diagnostics_period_s: float = 1.0
     phase_lock: bool = True
-    phase_offset_s: float = 0.003
+    phase_offset_s: float = -0.002
+    frame_wait_s: float = 0.005
     enabled: bool = True
     torch_threads: int = 1
 
@@ -198,7 +204,9 @@ class FlightConfig:
         check_range(name, 'descent_thrust', self.descent_thrust, 0.0,
                     self.hover_thrust - self.thrust_min)
         check_range(name, 'diagnostics_period_s', self.diagnostics_period_s, 0.05, 60.0)
-        check_range(name, 'phase_offset_s', self.phase_offset_s, 0.0, 1.0 / self.rate_hz)
+        check_range(name, 'phase_offset_s', self.phase_offset_s, -self.frame_wait_s,
+                    0.45 / self.rate_hz)
+        check_range(name, 'frame_wait_s', self.frame_wait_s, 0.0, 0.5 / self.rate_hz)
         check_range(name, 'torch_threads', self.torch_threads, 1, 64)
         if self.policy_mode == 'checkpoint' and not self.checkpoint:
             raise ValueError(f'{name}.checkpoint: expected a file path, got {self.checkpoint!r}')

@@ -43,6 +43,8 @@ class BridgeConfig:
         max_episodes: Episodes after which the run finishes even without enough laps; 0 = no cap.
         track_length: Rover lap length in m (0 = the env's default; short for quick tests).
         track_split: Rover course seeds, ``train`` or ``eval`` (held out).
+        end_on_departure: A rover lane departure ends the episode; if False a safety driver
+            puts the rover back on the lane and the departure is only counted (long runs).
         control_hz: Env step rate = camera and IMU rate (0 = the vehicle's default).
         max_episode_s: Simulated seconds before an episode is cut.
         real_time_factor: Simulated seconds per wall second.
@@ -65,6 +67,7 @@ class BridgeConfig:
     max_episodes: int = 10
     track_length: float = 0.0
     track_split: str = 'eval'
+    end_on_departure: bool = True
     control_hz: int = 0
     max_episode_s: float = 120.0
     real_time_factor: float = 1.0
@@ -209,7 +212,8 @@ class SimSession:
         if config.vehicle == 'rover':
             kwargs: dict[str, Any] = {'throttle': True, 'laps': float(max(config.laps, 1)),
                                       'control_hz': float(config.rate_hz),
-                                      'track_split': config.track_split}
+                                      'track_split': config.track_split,
+                                      'terminate_on_departure': config.end_on_departure}
             if config.track_length:
                 kwargs['track_length'] = config.track_length
             env_id = ROVER_ENV

@@ -133,30 +133,35 @@ class LoopStats:
 
 
 class PhaseLock:
-    """Places a fixed-rate tick just after camera frames arrive, to cut image->command latency.
+    """Places a fixed-rate tick at camera frame arrivals, to cut image->command latency.
 
     A free-running camera and a free-running timer at the same rate meet at a random phase: the
     frame the policy uses is on average half a period old. The lock estimates the frames'
     arrival phase (circular mean over recent frames) and tells the caller how long to wait
-    before restarting its timer, so ticks land ``offset`` seconds after each frame. The rate is
-    unchanged; only one tick is stretched, when the phase is corrected.
+    before restarting its timer so that ticks start ``offset`` seconds after the frames (a
+    negative offset starts them just before, to absorb the executor's wake-up latency; the tick
+    then waits for its frame, see ``frame_overdue``). The rate is unchanged; only the tick at
+    which the phase is corrected is stretched.
 
     Args:
         period: Tick period (s); frames are expected at the same rate.
-        offset: Wanted delay from frame arrival to tick (s).
+        offset: Wanted tick start relative to frame arrival (s), within +-period/2.
         frames: How many recent arrivals the phase is estimated from.
-        late_tolerance: How late (s) after the target a tick may start before it is moved;
-            default a quarter period (a busy executor starts timers a few ms late, and moving
-            the timer cannot fix that). A tick *before* its frame is always moved.
+        early_tolerance: How long (s) before its frame a tick may start and stay (it can wait
+            that long for the frame: give the node's frame wait).
+        late_tolerance: How long (s) after its frame a tick may start and stay; default a
+            quarter period (a busy executor starts timers a few ms late; moving the timer
+            cannot fix that).
     """
 
     def __init__(self, period: float, offset: float, *, frames: int = 20,
-                 late_tolerance: float | None = None) -> None:
-        if not (0 < period and 0 <= offset < period):
-            raise ValueError(f'PhaseLock: expected 0 <= offset < period, got offset={offset!r}, '
+                 early_tolerance: float = 0.0, late_tolerance: float | None = None) -> None:
+        if not (0 < period and abs(offset) < period / 2):
+            raise ValueError(f'PhaseLock: expected |offset| < period/2, got offset={offset!r}, '
                              f'period={period!r}')
         self.period = period
         self.offset = offset
+        self.early_tolerance = max(early_tolerance, -offset)
         self.late_tolerance = period / 4 if late_tolerance is None else late_tolerance
         self._arrivals: deque[float] = deque(maxlen=frames)
         self._hold = 0
@@ -165,6 +170,14 @@ class PhaseLock:
     def on_frame(self, t: float) -> None:
         """Record a frame's arrival time (monotonic seconds)."""
         self._arrivals.append(t)
+
+    def frame_overdue(self, now: float) -> bool:
+        """True when this period's frame has not arrived yet (the last is > half a period old).
+
+        A phase-locked tick that finds its frame not yet there may wait a moment for it rather
+        than act on the previous one, a full period older.
+        """
+        return bool(self._arrivals) and now - self._arrivals[-1] > self.period / 2
 
     def delay(self, t_tick: float, now: float) -> float:
         """Seconds to wait, from ``now``, before restarting the timer; 0 if in phase.
@@ -183,10 +196,10 @@ class PhaseLock:
         mean = np.mean(np.exp(1j * angles))
         if abs(mean) < 0.7:  # arrivals do not share one phase
             return 0.0
-        target = (np.angle(mean) / (2 * math.pi)) * self.period + self.offset
-        late = (t_tick - target + self.period / 2) % self.period - self.period / 2
-        if -self.offset <= late <= self.late_tolerance:
+        arrival = (np.angle(mean) / (2 * math.pi)) * self.period
+        after = (t_tick - arrival + self.period / 2) % self.period - self.period / 2
+        if -self.early_tolerance <= after <= self.late_tolerance:
             return 0.0
         self.corrections += 1
         self._hold = self._arrivals.maxlen  # judge the new phase on fresh evidence
-        return float((target - now) % self.period)
+        return float((arrival + self.offset - now) % self.period)

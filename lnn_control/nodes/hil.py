@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import subprocess
 import sys
 import time
@@ -130,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         session.spin_until(lambda: False, 1.5)  # the last diagnostics
         rate = _rate_of(session)
         report = _report(args, session, rate, time.monotonic() - start, thresholds)
-    _stop(bridge)
+    stop_bridge(bridge)
     print(report['text'])
     if args.report:
         args.report.write_text(json.dumps({k: v for k, v in report.items() if k != 'text'},
@@ -184,10 +185,11 @@ def _exited(process: subprocess.Popen | None) -> bool:
     return process is not None and process.poll() is not None
 
 
-def _stop(process: subprocess.Popen | None) -> None:
+def stop_bridge(process: subprocess.Popen | None) -> None:
+    """Stop a bridge child process: SIGINT (a clean rclpy shutdown), then kill if it hangs."""
     if process is None or process.poll() is not None:
         return
-    process.terminate()
+    process.send_signal(signal.SIGINT)
     try:
         process.wait(timeout=5.0)
     except subprocess.TimeoutExpired:

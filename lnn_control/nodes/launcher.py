@@ -193,8 +193,13 @@ class LaunchSession:
         import rclpy
 
         nodes = [n for n in [*self.nodes.values(), getattr(self, 'monitor', None)] if n]
-        for node in nodes:
+        for node in nodes:  # no new work from here on
             self.executor.remove_node(node)
+        # rclpy 7.1's Executor.shutdown() does not wait for callbacks still running in the
+        # thread pool; they then touch a destroyed guard condition. Wait for them first.
+        pool = getattr(self.executor, '_executor', None)
+        if pool is not None:
+            pool.shutdown(wait=True)
         self.executor.shutdown(timeout_sec=1.0)
         for node in nodes:
             node.destroy_node()

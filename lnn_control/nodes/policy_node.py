@@ -86,9 +86,12 @@ class PolicyNode(Node):
                                 enabled=cfg.enabled)
         # Phase locking measures wall time; under /clock the tick follows the simulator anyway.
         sim_time = bool(self.get_parameter('use_sim_time').value)
-        self.phase = (PhaseLock(1.0 / cfg.rate_hz, cfg.phase_offset_s)
+        self.phase = (PhaseLock(1.0 / cfg.rate_hz, cfg.phase_offset_s,
+                                early_tolerance=cfg.frame_wait_s)
                       if cfg.phase_lock and not sim_time else None)
         self._lock = threading.Lock()
+        self._frame_arrived = threading.Condition()
+        self._frames = 0
         self._last_reason = None
         self.last_result: TickResult | None = None
 
@@ -130,6 +133,7 @@ class PolicyNode(Node):
         with self._lock:
             self.stats = LoopStats(self.config.rate_hz, window=STATS_WINDOW)
             self.loop.stats = self.stats
+            self.loop.safe_ticks = 0
 
     # ----------------------------------------------------------------- callbacks
     def _now(self) -> float:
@@ -143,7 +147,10 @@ class PolicyNode(Node):
         if error:
             self.warn('camera', error)
         elif self.phase is not None:
-            self.phase.on_frame(wall)
+            with self._frame_arrived:
+                self.phase.on_frame(wall)
+                self._frames += 1
+                self._frame_arrived.notify_all()
 
     def _on_imu(self, msg: Imu) -> None:
         with self._lock:
@@ -169,6 +176,7 @@ class PolicyNode(Node):
 
     def _on_tick(self) -> None:
         wall = time.monotonic()
+        self._await_late_frame(wall)
         with self._lock:
             result = self.loop.tick(self._now(), wall)
         now_ns = self.get_clock().now().nanoseconds
@@ -186,6 +194,16 @@ class PolicyNode(Node):
                 self.get_logger().info('inputs fresh: driving with a reset policy state')
             self._last_reason = result.reason
         self._maybe_shift_phase(wall)
+
+    def _await_late_frame(self, wall: float) -> None:
+        """Phase-locked: give a late frame up to ``frame_wait_s`` rather than use an old one."""
+        if self.phase is None or self.config.frame_wait_s <= 0:
+            return
+        with self._frame_arrived:
+            if self.phase.frame_overdue(wall):
+                seen = self._frames
+                self._frame_arrived.wait_for(lambda: self._frames != seen,
+                                             timeout=self.config.frame_wait_s)
 
     def _maybe_shift_phase(self, t_tick: float) -> None:
         """Once frames arrive at a steady phase, restart the timer just after them."""

@@ -132,7 +132,7 @@ class SimBridgeNode(Node):
 
     # ----------------------------------------------------------------- stepping
     def _on_step(self) -> None:
-        if self.done:
+        if self.done or not self.context.ok():  # shutting down (SIGINT/SIGTERM)
             return
         fresh = time.monotonic() - self._action_time <= self.config.command_timeout_s
         try:
