@@ -52,6 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--seed', type=int, default=0, help='first episode seed')
     parser.add_argument('--namespace', default='')
     parser.add_argument('--timeout', type=float, default=600.0, help='give up after s')
+    parser.add_argument('--warmup', type=float, default=2.0,
+                        help='seconds of driving before the timing statistics start')
     parser.add_argument('--report', type=Path, help='also write the report as JSON')
 
 
@@ -122,10 +124,15 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, StartupError) as exc:
         print(f'lnn-control hil: error: {exc}', file=sys.stderr)
         return 2
+    def finished() -> bool:
+        return session.monitor.done or _exited(bridge)
+
     start = time.monotonic()
     with session:
         try:
-            session.spin_until(lambda: session.monitor.done or _exited(bridge), args.timeout)
+            if session.nodes:
+                _warm_up(session, finished, args.warmup)
+            session.spin_until(finished, args.timeout)
         except KeyboardInterrupt:
             print('\ninterrupted')
         session.spin_until(lambda: False, 1.5)  # the last diagnostics
@@ -175,6 +182,15 @@ class _MonitorSession:
         rclpy.try_shutdown(context=self.context)
 
 
+def _warm_up(session: LaunchSession, finished: Any, seconds: float) -> None:
+    """Drive ``seconds`` before timing starts: start-up and the phase lock are not judged."""
+    node = session.vehicle_node
+    session.spin_until(lambda: finished() or (node.last_result is not None
+                                              and not node.last_result.safe), 60.0)
+    session.spin_until(finished, seconds)
+    node.reset_stats()
+
+
 def _show(event: dict[str, Any]) -> None:
     line = format_event(event)
     if line:
@@ -219,7 +235,8 @@ def _report(args: argparse.Namespace, session: Any, rate_hz: float, wall_s: floa
                    missed_ticks=int(_finite(timing['missed_ticks'], 10 ** 9)))
     passed = bool(session.monitor.done) and all(c.passed for c in checks)
     faults = f'drop {args.drop:g}, delay {args.delay:g} s, jitter {args.jitter:g} s'
-    lines = [f'\n=== HIL {args.vehicle} | scenario {args.scenario} | {args.laps} lap(s) | '
+    scenario = episodes[0].get('scenario', args.scenario) if episodes else args.scenario
+    lines = [f'\n=== HIL {args.vehicle} | scenario {scenario} | {args.laps} lap(s) | '
              f'role {args.role} | faults: {faults} ===']
     for e in episodes:
         lines.append('  ' + (format_event({'event': 'episode', **e}) or ''))
