@@ -69,3 +69,13 @@ def test_parameters_change_at_run_time_only_when_valid_and_live():
         assert not bad.successful and 'max_steering_angle' in bad.reason
         fixed = node.set_parameters([Parameter('rate_hz', value=30.0)])[0]
         assert not fixed.successful and 'start-up' in fixed.reason
+
+
+def test_bridge_refuses_run_time_parameter_changes():
+    from rclpy.parameter import Parameter
+
+    with start('sim_fly', flight_node={'policy_mode': 'expert'}) as session:
+        bridge = session.nodes['sim_bridge_node']
+        result = bridge.set_parameters([Parameter('scenario', value='fog:3')])[0]
+        assert not result.successful and 'start-up' in result.reason
+        assert bridge.config.scenario == 'clear'

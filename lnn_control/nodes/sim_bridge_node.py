@@ -22,6 +22,7 @@ import rclpy
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
+from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
@@ -101,10 +102,18 @@ class SimBridgeNode(Node):
         self.timer = self.create_timer(period, self._on_step)
         if cfg.faults().delays:
             self.create_timer(RELEASE_PERIOD_S, self._release)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
         self._publish(self.session.current())
         self.get_logger().info(
             f'{cfg.vehicle} sim, scenario {cfg.scenario!r}, {cfg.rate_hz} Hz x'
             f'{cfg.real_time_factor:g}, {cfg.laps} lap(s); commands on {cfg.command_topic}')
+
+    def _on_set_parameters(self, params: list[Any]) -> SetParametersResult:
+        """The simulator is configured once; refuse changes rather than ignore them."""
+        names = sorted(p.name for p in params)
+        return SetParametersResult(successful=False,
+                                   reason=f'{names}: sim_bridge_node reads its parameters at '
+                                          'start-up; restart it to change them')
 
     # ----------------------------------------------------------------- commands
     def _on_twist(self, msg: Twist) -> None:
