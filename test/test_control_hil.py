@@ -4,11 +4,11 @@ import math
 import numpy as np
 import pytest
 
+from lnn_control.control.bridge_config import BridgeConfig
 from lnn_control.control.commands import twist_fields
 from lnn_control.control.faults import FaultConfig, FaultInjector
 from lnn_control.control.hil_judge import Thresholds, judge, load_thresholds
 from lnn_control.control.sim_session import (
-    BridgeConfig,
     quad_action,
     rover_action,
     rover_action_from_angle,

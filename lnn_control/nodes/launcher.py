@@ -39,10 +39,10 @@ DRIVE = NodeSpec('drive_node', 'lnn_control.nodes.drive_node:DriveNode',
 FLIGHT = NodeSpec('flight_node', 'lnn_control.nodes.flight_node:FlightNode',
                   'lnn_control.control.config:FlightConfig', 'fly.yaml', True)
 ROVER_SIM = NodeSpec('sim_bridge_node', 'lnn_control.nodes.sim_bridge_node:SimBridgeNode',
-                     'lnn_control.control.sim_session:BridgeConfig', 'sim_bridge_rover.yaml',
+                     'lnn_control.control.bridge_config:BridgeConfig', 'sim_bridge_rover.yaml',
                      False)
 QUAD_SIM = NodeSpec('sim_bridge_node', 'lnn_control.nodes.sim_bridge_node:SimBridgeNode',
-                    'lnn_control.control.sim_session:BridgeConfig', 'sim_bridge_quad.yaml',
+                    'lnn_control.control.bridge_config:BridgeConfig', 'sim_bridge_quad.yaml',
                     False)
 
 LAUNCH_SETS: dict[str, tuple[NodeSpec, ...]] = {

@@ -206,7 +206,7 @@ class PolicyNode(Node):
                                              timeout=self.config.frame_wait_s)
 
     def _maybe_shift_phase(self, t_tick: float) -> None:
-        """Once frames arrive at a steady phase, restart the timer just after them."""
+        """Once frames arrive at a steady phase, restart the timer in step with them."""
         if self.phase is None:
             return
         delay = self.phase.delay(t_tick, time.monotonic())

@@ -30,10 +30,11 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, Imu, JointState
 from std_msgs.msg import String
 
+from lnn_control.control.bridge_config import BridgeConfig
 from lnn_control.control.commands import stamp_fields
 from lnn_control.control.faults import FaultInjector
 from lnn_control.control.ground_truth import encode_privileged
-from lnn_control.control.sim_session import BridgeConfig, SimSession, SimStep
+from lnn_control.control.sim_session import SimSession, SimStep
 from lnn_control.nodes.common import (
     COMMAND_QOS,
     SENSOR_QOS,
