@@ -46,3 +46,19 @@ def test_drone_bridge_and_flight_node_reach_the_target():
     assert episode['success'] and not episode['crashed']
     assert episode['distance_to_goal'] < 0.5
     assert final['commands_received'] > 100
+
+
+def test_launch_command_prints_progress_and_a_summary(capsys):
+    import argparse
+
+    from lnn_control.nodes import launcher
+
+    parser = argparse.ArgumentParser()
+    launcher.add_arguments(parser)
+    args = parser.parse_args(['sim_fly', '--policy-mode', 'expert', '--laps', '1',
+                              '--timeout', '60'])
+    assert launcher.run(args) == 0
+    out = capsys.readouterr().out
+    assert 'to goal' in out  # progress lines
+    assert 'run finished: 1 lap(s)' in out
+    assert '=== summary ===' in out and 'control loop: rate' in out

@@ -115,7 +115,7 @@ def test_watchdog_trips_on_camera_stall_and_recovers(session):
     node = session.vehicle_node
     trips, safe_ticks = node.inputs.watchdog.trips, node.loop.safe_ticks
     session.harness.camera_on = False
-    assert session.spin_until(lambda: safe(session), 2.0)
+    assert session.spin_until(lambda: safe(session), 5.0)
     assert node.inputs.watchdog.trips == trips + 1
     assert 'camera' in node.last_result.reason
     harness = session.harness
@@ -124,14 +124,14 @@ def test_watchdog_trips_on_camera_stall_and_recovers(session):
     for key in ('achieved_rate_hz', 'deadline_misses', 'latency_p99_ms', 'inference_p99_ms'):
         assert key in harness.diagnostics
     session.harness.camera_on = True
-    assert session.spin_until(lambda: driving(session), 2.0)
+    assert session.spin_until(lambda: driving(session), 5.0)
     assert node.loop.safe_ticks > safe_ticks
 
 
 @pytest.mark.parametrize('fault', ['encoding', 'size', 'nan_imu', 'stamp_backwards'])
 def test_malformed_input_gives_safe_command_without_crash(session, fault):
     harness, node = session.harness, session.vehicle_node
-    assert session.spin_until(lambda: driving(session), 2.0)
+    assert session.spin_until(lambda: driving(session), 5.0)
     rejected = node.inputs.rejected
     if fault == 'encoding':
         harness.encoding = 'yuv422'
@@ -141,7 +141,7 @@ def test_malformed_input_gives_safe_command_without_crash(session, fault):
         harness.imu_value = math.nan
     else:
         harness.stamp_offset = 5.0  # every new stamp is 5 s older than the last good one
-    assert session.spin_until(lambda: safe(session), 2.0)
+    assert session.spin_until(lambda: safe(session), 5.0)
     assert node.inputs.rejected > rejected
     assert session.vehicle_node.last_result.safe  # the loop is alive, sending safe commands
     harness.encoding, harness.truncate, harness.imu_value = 'rgb8', False, 9.81
@@ -157,8 +157,8 @@ def test_enable_service_disables_and_enables(session):
     future = client.call_async(SetBool.Request(data=False))
     session.spin_until(future.done, 5.0)
     assert future.result().success
-    assert session.spin_until(lambda: safe(session), 2.0)
+    assert session.spin_until(lambda: safe(session), 5.0)
     assert session.vehicle_node.last_result.reason == 'disabled'
     future = client.call_async(SetBool.Request(data=True))
     session.spin_until(future.done, 5.0)
-    assert session.spin_until(lambda: driving(session), 2.0)
+    assert session.spin_until(lambda: driving(session), 5.0)

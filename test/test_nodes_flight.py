@@ -68,7 +68,7 @@ def test_camera_stall_levels_then_descends_then_recovers(session):
         return ((cmd['roll'], cmd['pitch'], cmd['yaw_rate']) == (0.0, 0.0, 0.0)
                 and cmd['thrust'] == pytest.approx(thrust))
 
-    assert session.spin_until(lambda: level_at(HOVER), 2.0)
+    assert session.spin_until(lambda: level_at(HOVER), 5.0)
     assert session.spin_until(lambda: level_at(HOVER - DESCENT), HOLD_S + 2.0)
     session.camera_on = True
-    assert session.spin_until(lambda: not session.vehicle_node.last_result.safe, 2.0)
+    assert session.spin_until(lambda: not session.vehicle_node.last_result.safe, 5.0)
