@@ -3,8 +3,9 @@
 A wired cell splits its work in two. ``fused()`` turns the parameters into masked, layer-ordered
 tensors (differentiable, computed once per sequence or once for deployment), and
 ``step_fused(fused, x, h, ts)`` advances one tick from them. ``forward`` is the two together;
-``LiquidRNN`` calls ``fused()`` once per sequence, and ``export_step()`` freezes the fused
-tensors into a TorchScript module for the control loop.
+``LiquidRNN`` calls ``fused()`` once per sequence (and may schedule the whole sequence through
+``sequence_fused``), ``forward`` caches it while gradients are off, and ``export_step()`` freezes
+it into a TorchScript module.
 """
 from __future__ import annotations
 

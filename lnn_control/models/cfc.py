@@ -204,17 +204,16 @@ class CfCCell(WiredCell):
         self.register_buffer('polarity_in', sensory.to(**kw))
         self.register_buffer('polarity_rec', polarity.to(**kw))
         old, inputs = self.mask_old.cpu(), self.mask_in.cpu()
-        same = torch.as_tensor(self._layer_of_neuron())
-        same = same[:, None] == same[None, :]
+        same = layer[:, None] == layer[None, :]
         layers = self.wiring.layers
         self.plan = Plan(
-            sizes=list(self.layer_sizes), src=self._feed_sources(earlier),
+            sizes=list(self.layer_sizes), src=self._feed_sources(),
             has_x=[bool(inputs[:, r.start:r.stop].any()) for r in layers],
             has_h=[bool(old[:, r.start:r.stop].any()) for r in layers], mode=self.mode)
         #: Whether sequences can run layer by layer: no synapse reads a later layer's state.
         self.layer_major = bool((old[~same] == 0).all())
 
-    def _feed_sources(self, earlier: Tensor) -> list[int]:
+    def _feed_sources(self) -> list[int]:
         """First layer that feeds each layer with its new state (the layer itself if none)."""
         mask = self.mask_new.cpu()
         src = []

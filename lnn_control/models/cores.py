@@ -18,7 +18,13 @@ from torch import Tensor, nn
 from lnn_control.models.cfc import CFC_MAPS, CfCCell
 from lnn_control.models.ltc import LTCCell
 from lnn_control.models.sequence import LiquidRNN
-from lnn_control.models.wiring import FullyConnected, Wiring, wiring_from_dict
+from lnn_control.models.wiring import (
+    FullyConnected,
+    Wiring,
+    drone_ncp,
+    rover_ncp,
+    wiring_from_dict,
+)
 
 
 class Core(nn.Module):
@@ -182,8 +188,6 @@ class CoreSpec:
 
 def default_wiring(vehicle: str, features: int, actions: int) -> dict[str, Any]:
     """The 19-neuron preset for the vehicle, as a config dict."""
-    from lnn_control.models.wiring import drone_ncp, rover_ncp
-
     if vehicle == 'quad' and actions == 4:
         return drone_ncp(input_dim=features).to_dict()
     return rover_ncp(input_dim=features, motor=actions).to_dict()

@@ -26,13 +26,16 @@ class Wiring:
         units: Number of neurons N (the state size).
         output_dim: Number of output (motor) neurons, the last ``output_dim`` neurons.
         input_dim: Number of sensory inputs D; ``None`` builds later, via ``build``.
+        seed: Seed of the wiring's own generator.
     """
 
     kind: ClassVar[str] = ''
 
-    def __init__(self, units: int, output_dim: int, input_dim: int | None = None) -> None:
+    def __init__(self, units: int, output_dim: int, input_dim: int | None = None,
+                 seed: int = 0) -> None:
         _check_int(type(self).__name__, 'units', units, 1)
         _check_int(type(self).__name__, 'output_dim', output_dim, 1, units)
+        self.seed = _check_int(type(self).__name__, 'seed', seed, 0)
         self.units = units
         self.output_dim = output_dim
         self.input_dim: int | None = None
@@ -85,11 +88,6 @@ class Wiring:
     def _draw(self, rng: np.random.Generator) -> None:
         """Fill ``adjacency`` and ``sensory_adjacency``; subclasses implement it."""
         raise NotImplementedError
-
-    @property
-    def seed(self) -> int:
-        """Seed of the wiring's own generator."""
-        return int(getattr(self, '_seed', 0))
 
     def _require_built(self) -> np.ndarray:
         if self.sensory_adjacency is None:
@@ -223,9 +221,8 @@ class FullyConnected(Wiring):
     def __init__(self, units: int, output_dim: int | None = None, *,
                  self_connections: bool = True, seed: int = 1111,
                  input_dim: int | None = None) -> None:
-        self._seed = _check_int('FullyConnected', 'seed', seed, 0)
         self.self_connections = bool(self_connections)
-        super().__init__(units, units if output_dim is None else output_dim, input_dim)
+        super().__init__(units, units if output_dim is None else output_dim, input_dim, seed)
 
     def _draw(self, rng: np.random.Generator) -> None:
         polarity = rng.choice(np.array([-1, 1, 1], dtype=np.int8), size=self.adjacency.shape)
@@ -237,7 +234,7 @@ class FullyConnected(Wiring):
 
     def params(self) -> dict[str, Any]:
         return {**super().params(), 'self_connections': self.self_connections,
-                'seed': self._seed}
+                'seed': self.seed}
 
 
 class Random(Wiring):
@@ -250,8 +247,7 @@ class Random(Wiring):
         if not 0.0 <= sparsity < 1.0:
             raise ValueError(f'Random: sparsity must be in [0, 1), got {sparsity!r}')
         self.sparsity = float(sparsity)
-        self._seed = _check_int('Random', 'seed', seed, 0)
-        super().__init__(units, units if output_dim is None else output_dim, input_dim)
+        super().__init__(units, units if output_dim is None else output_dim, input_dim, seed)
 
     def _draw(self, rng: np.random.Generator) -> None:
         for matrix in (self.adjacency, self.sensory_adjacency):
@@ -260,7 +256,7 @@ class Random(Wiring):
             matrix[:] = np.where(keep, sign, 0)  # type: ignore[index]
 
     def params(self) -> dict[str, Any]:
-        return {**super().params(), 'sparsity': self.sparsity, 'seed': self._seed}
+        return {**super().params(), 'sparsity': self.sparsity, 'seed': self.seed}
 
 
 class NCP(Wiring):
@@ -295,8 +291,7 @@ class NCP(Wiring):
         self.inter_fanout = inter_fanout
         self.recurrent_command_synapses = recurrent_command_synapses
         self.motor_fanin = motor_fanin
-        self._seed = _check_int('NCP', 'seed', seed, 0)
-        super().__init__(inter + command + motor, motor, input_dim)
+        super().__init__(inter + command + motor, motor, input_dim, seed)
 
     @property
     def layers(self) -> tuple[range, ...]:
@@ -338,7 +333,7 @@ class NCP(Wiring):
         return {'inter': self.inter, 'command': self.command, 'motor': self.motor,
                 'sensory_fanout': self.sensory_fanout, 'inter_fanout': self.inter_fanout,
                 'recurrent_command_synapses': self.recurrent_command_synapses,
-                'motor_fanin': self.motor_fanin, 'seed': self._seed}
+                'motor_fanin': self.motor_fanin, 'seed': self.seed}
 
 
 class AutoNCP(NCP):
@@ -369,7 +364,7 @@ class AutoNCP(NCP):
 
     def params(self) -> dict[str, Any]:
         return {'units': self.units, 'outputs': self.motor, 'sparsity': self.sparsity,
-                'seed': self._seed}
+                'seed': self.seed}
 
 
 WIRINGS: dict[str, type[Wiring]] = {
