@@ -37,7 +37,11 @@ class Core(nn.Module):
         return torch.zeros(batch, self.state_size, device=device)
 
     def forward(self, u: Tensor, elapsed: Tensor, hx: Tensor) -> tuple[Tensor, Tensor]:
-        """Outputs (B, T, A) and the final state (B, S) for features (B, T, F)."""
+        """Raw outputs and the final state for a sequence of features.
+
+        Shape:
+            u (B, T, F), elapsed (B, T), hx (B, S) -> y (B, T, A), hx (B, S).
+        """
         raise NotImplementedError
 
     def parameter_count(self) -> int:
@@ -45,7 +49,11 @@ class Core(nn.Module):
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
     def step(self, u: Tensor, elapsed: Tensor, hx: Tensor) -> tuple[Tensor, Tensor]:
-        """One tick: features (B, F), elapsed (B,) -> outputs (B, A), state (B, S)."""
+        """One tick (the same numbers as ``forward`` over a sequence of length 1).
+
+        Shape:
+            u (B, F), elapsed (B,), hx (B, S) -> y (B, A), hx (B, S).
+        """
         y, hx = self.forward(u.unsqueeze(1), elapsed.unsqueeze(1), hx)
         return y[:, 0], hx
 
