@@ -25,6 +25,7 @@ from lnn_control.nodes.launcher import (
     LAUNCH_SETS,
     LaunchOptions,
     LaunchSession,
+    cli_path,
     format_event,
     node_arguments,
 )
@@ -65,7 +66,7 @@ def _options(args: argparse.Namespace) -> LaunchOptions:
     vehicle_node = next(s.name for s in LAUNCH_SETS[SETS[args.vehicle]] if s.vehicle_node)
     vehicle = {'policy_mode': args.policy_mode} if args.policy_mode else {}
     return LaunchOptions(namespace=args.namespace, config=args.config,
-                         bridge_config=args.bridge_config, checkpoint=args.checkpoint,
+                         bridge_config=args.bridge_config, checkpoint=cli_path(args.checkpoint),
                          scenario=args.scenario,
                          overrides={'sim_bridge_node': bridge, vehicle_node: vehicle})
 

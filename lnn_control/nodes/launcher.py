@@ -266,8 +266,14 @@ def options_from_args(args: argparse.Namespace) -> LaunchOptions:
         overrides.setdefault('sim_bridge_node', {})['laps'] = args.laps
     return LaunchOptions(namespace=args.namespace, use_sim_time=args.use_sim_time,
                          config=args.config, bridge_config=args.bridge_config,
-                         checkpoint=args.checkpoint, scenario=args.scenario,
+                         checkpoint=cli_path(args.checkpoint), scenario=args.scenario,
                          overrides=overrides)
+
+
+def cli_path(path: str | None) -> str | None:
+    """A path typed on the command line is relative to the working directory (in YAML files,
+    relative checkpoint paths are relative to the package's config/ folder)."""
+    return str(Path(path).expanduser().resolve()) if path else None
 
 
 def print_summary(session: LaunchSession) -> None:
