@@ -280,6 +280,7 @@ class QuadEnvBase(gym.Env):
             euler = quat_to_euler(data.qpos[3:7])
             command = self.controller.update(setpoint, euler, data.qvel[3:6], self._physics_dt)
             data.ctrl[:] = self.motors.step(command, self._physics_dt)
+            self._apply_rotor_drag()
             mujoco.mj_step(model, data)
             if data.ncon > 0:
                 contact = True
@@ -362,6 +363,13 @@ class QuadEnvBase(gym.Env):
         data.qvel[:] = 0.0
         if self.task.start_speed > 0.0:
             data.qvel[:3] = rng.normal(0.0, self.task.start_speed, 3)
+
+    def _apply_rotor_drag(self) -> None:
+        """Rotor drag ``-rotor_drag * v_air`` in the rotor plane (body x, y), as a force."""
+        rotation = self.data.xmat[self._quad_id].reshape(3, 3)
+        air = rotation.T @ (self.data.qvel[:3] - self.model.opt.wind)
+        air[2] = 0.0
+        self.data.xfrc_applied[self._quad_id, :3] = rotation @ (-self.params.rotor_drag * air)
 
     def _termination(self, contact: bool) -> str | None:
         if contact:

@@ -25,14 +25,14 @@ class ExpertConfig:
         pos_gain: Position error to velocity setpoint, 1/s.
         vel_gain: Horizontal velocity error to acceleration, 1/s.
         climb_gain: Vertical velocity error to acceleration, 1/s (stiffer: sinking is a crash).
-        pos_integral: Integral gain on the horizontal position error, 1/s^2 (rejects wind).
-        climb_integral: Integral gain on the altitude error, 1/s^2 (learns the hover thrust
-            of an unknown payload before the vehicle sinks to the ground).
-        integral_limit: Clamp of the horizontal integral acceleration, m/s^2.
+        vel_integral: Integral gain on the horizontal velocity error, 1/s (rejects wind; on
+            the velocity error, as PX4's MPC_XY_VEL_I, it does not wind up on the approach).
+        climb_integral: Integral gain on the vertical velocity error, 1/s (learns the hover
+            thrust of an unknown payload before the vehicle sinks to the ground).
+        integral_limit: Clamp of the horizontal integral acceleration, m/s^2 (8 m/s of wind
+            needs ~3).
         climb_integral_limit: Clamp of the vertical integral, m/s^2 (an unknown payload of up
             to +60 % mass needs ~6).
-        integral_zone: The horizontal integral runs only within this distance of the goal, m
-            (no wind-up during the approach, which would overshoot into the target).
         max_speed: Horizontal speed limit of the approach, m/s.
         max_climb: Vertical speed limit, m/s.
         max_tilt: Largest roll/pitch the expert commands, rad (keeps the target in view).
@@ -44,11 +44,10 @@ class ExpertConfig:
     pos_gain: float = 0.9
     vel_gain: float = 2.2
     climb_gain: float = 5.0
-    pos_integral: float = 0.4
-    climb_integral: float = 2.0
-    integral_limit: float = 2.0
+    vel_integral: float = 1.0
+    climb_integral: float = 3.0
+    integral_limit: float = 3.5
     climb_integral_limit: float = 7.0
-    integral_zone: float = 1.0
     max_speed: float = 1.5
     max_climb: float = 1.0
     max_tilt: float = 0.3
@@ -135,13 +134,12 @@ class QuadExpert:
         if horizontal > cfg.max_speed:
             velocity_sp[:2] *= cfg.max_speed / horizontal
         velocity_sp[2] = float(np.clip(velocity_sp[2], -cfg.max_climb, cfg.max_climb))
-        step = np.array([cfg.pos_integral, cfg.pos_integral, cfg.climb_integral]) * error * dt
-        if float(np.hypot(error[0], error[1])) > cfg.integral_zone:
-            step[:2] = 0.0
+        velocity_error = velocity_sp - np.asarray(velocity, float)
+        step = np.array([cfg.vel_integral, cfg.vel_integral, cfg.climb_integral]) * dt
         limit = np.array([cfg.integral_limit, cfg.integral_limit, cfg.climb_integral_limit])
-        self._integral = np.clip(self._integral + step, -limit, limit)
+        self._integral = np.clip(self._integral + step * velocity_error, -limit, limit)
         gains = np.array([cfg.vel_gain, cfg.vel_gain, cfg.climb_gain])
-        accel = gains * (velocity_sp - np.asarray(velocity, float)) + self._integral
+        accel = gains * velocity_error + self._integral
 
         # Rotate into the heading frame: pitch > 0 accelerates forward, roll > 0 to the right.
         c, s = math.cos(yaw), math.sin(yaw)

@@ -22,6 +22,9 @@ class QuadParams:
         max_thrust: Thrust of one motor at full command in N (thrust-to-weight ~2.4).
         torque_coeff: Reaction torque per unit thrust (km/kf) in m: the yaw authority.
         motor_tau: First-order time constant of a motor's thrust response in s.
+        rotor_drag: Rotor (induced) drag per m/s of air-relative velocity in the rotor plane, in
+            N s/m. It dominates a multirotor's drag at low speed (Faessler et al. 2018) and is
+            what wind mostly acts through; MuJoCo's fluid model adds the airframe's own drag.
     """
 
     mass: float = 1.2
@@ -30,6 +33,7 @@ class QuadParams:
     max_thrust: float = 7.0
     torque_coeff: float = 0.016
     motor_tau: float = 0.03
+    rotor_drag: float = 0.3
 
     def __post_init__(self) -> None:
         _check_range('mass', self.mass, 0.2, 10.0)
@@ -41,6 +45,7 @@ class QuadParams:
         _check_range('max_thrust', self.max_thrust, 0.5, 100.0)
         _check_range('torque_coeff', self.torque_coeff, 1e-4, 0.1)
         _check_range('motor_tau', self.motor_tau, 1e-3, 0.5)
+        _check_range('rotor_drag', self.rotor_drag, 0.0, 5.0)
         if 4 * self.max_thrust <= self.mass * GRAVITY:
             raise ValueError(f'QuadParams: 4 * max_thrust={4 * self.max_thrust:.2f} N cannot lift '
                              f'mass={self.mass} kg')

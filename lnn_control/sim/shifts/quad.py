@@ -23,16 +23,16 @@ def _blend(model_rgba: np.ndarray, rgba: tuple[float, ...], amount: float) -> No
 
 @register_shift
 class QuadWind(Shift):
-    """Steady horizontal wind (2-10 m/s) from a random direction (or ``direction_deg``).
+    """Steady horizontal wind (2-8 m/s) from a random direction (or ``direction_deg``).
 
-    MuJoCo turns ``model.opt.wind`` into drag through the air density; at 10 m/s the vehicle
-    must lean about 10 degrees into the wind to hold position.
+    The env turns ``model.opt.wind`` into rotor drag, and MuJoCo into airframe drag through the
+    air density; at 8 m/s the vehicle must lean about 17 degrees into the wind to hold position.
     """
 
     name = 'quad_wind'
     vehicles: ClassVar[tuple[str, ...]] = _QUAD
     group = 'physics'
-    SPEEDS = (2.0, 4.0, 6.0, 8.0, 10.0)
+    SPEEDS = (2.0, 3.5, 5.0, 6.5, 8.0)
 
     def apply_world(self, world: Any, rng: np.random.Generator) -> None:
         speed = self.level(self.SPEEDS)
