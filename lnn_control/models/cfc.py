@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torch.nn import functional as F
 
 from lnn_control.models.cell_base import WiredCell
 from lnn_control.models.wiring import Wiring
@@ -73,8 +72,10 @@ def cfc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[
              src: list[int], has_x: list[bool], has_h: list[bool], mode: str) -> Tensor:
     """One CfC tick over all layers, from fused weights (TorchScript-compatible).
 
-    Each layer sums its sensory, earlier-layer (new state) and recurrent (previous state)
-    synapses with one ``linear`` each, skipping the kinds it has none of, then applies the gate.
+    Each layer adds its sensory, earlier-layer (new state) and recurrent (previous state)
+    synapses to its bias with one ``mm`` each, skipping the kinds it has none of, then applies
+    the gate. (``mm`` + add: TorchScript splits ``addmm`` that way anyway, and it is cheaper than
+    ``linear`` at batch 1.)
 
     Args:
         x: Input (B, D).
@@ -94,11 +95,11 @@ def cfc_step(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: list[
         wx, b, wf, wh, a, tau = fused[6 * layer:6 * layer + 6]
         z = b
         if has_x[layer]:
-            z = F.linear(x, wx, z)
+            z = z + x.mm(wx)
         if src[layer] < layer:
-            z = F.linear(_feed(outs, src[layer], layer), wf, z)
+            z = z + _feed(outs, src[layer], layer).mm(wf)
         if has_h[layer]:
-            z = F.linear(h, wh, z)
+            z = z + h.mm(wh)
         if not (has_x[layer] or src[layer] < layer or has_h[layer]):  # a layer with no inputs
             z = z.expand(x.shape[0], z.shape[0])
         outs.append(cfc_gate(z, ts, n, a, tau, mode))
@@ -120,16 +121,16 @@ def cfc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: l
     start = 0
     for layer, n in enumerate(sizes):
         wx, b, wf, wh, a, tau = fused[6 * layer:6 * layer + 6]
-        z = F.linear(x, wx, b) if has_x[layer] else b.expand(x.shape[0], x.shape[1], b.shape[0])
+        z = b + x.matmul(wx) if has_x[layer] else b.expand(x.shape[0], x.shape[1], b.shape[0])
         if src[layer] < layer:
-            z = z + F.linear(_feed(outs, src[layer], layer), wf)
+            z = z + _feed(outs, src[layer], layer).matmul(wf)
         if has_h[layer]:
-            w_own = wh.narrow(1, start, n)
+            w_own = wh.narrow(0, start, n)
             h_l = h.narrow(1, start, n)
             states: list[Tensor] = []
             # unbind: one backward node per sequence instead of one select per step
             for z_t, ts_t in zip(z.unbind(1), ts.unbind(1), strict=True):
-                h_l = cfc_gate(F.linear(h_l, w_own, z_t), ts_t, n, a, tau, mode)
+                h_l = cfc_gate(z_t + h_l.mm(w_own), ts_t, n, a, tau, mode)
                 states.append(h_l)
             outs.append(torch.stack(states, 1))
         else:
@@ -245,11 +246,11 @@ class CfCCell(WiredCell):
                 f'synapses={self.wiring.synapse_count + self.wiring.sensory_synapse_count}')
 
     def fused(self) -> list[Tensor]:
-        """Per layer ``wx (K n, D), b (K n), wf (K n, S), wh (K n, N), A (n), |w_tau| (n)``.
+        """Per layer ``wx (D, K n), b (K n), wf (S, K n), wh (N, K n), A (n), |w_tau| (n)``.
 
-        Weights are masked by the wiring (absent synapses are exact zeros) and their rows are
-        grouped by map (``[ff1 | ff2 | time_a | time_b]``), in ``F.linear`` layout; ``wf`` reads
-        the new states of layers ``src..l-1``, ``wh`` the previous state of all neurons.
+        Weights are masked by the wiring (absent synapses are exact zeros) and their columns are
+        grouped by map (``[ff1 | ff2 | time_a | time_b]``), ready for ``input.mm(w)``; ``wf``
+        reads the new states of layers ``src..l-1``, ``wh`` the previous state of all neurons.
         """
         k, d, n_all = self.n_maps, self.input_size, self.hidden_size
         w_in = self.weight_in * self.mask_in
@@ -260,10 +261,10 @@ class CfCCell(WiredCell):
         layers = self.wiring.layers
         for index, r in enumerate(layers):
             n, cols, first = len(r), slice(r.start, r.stop), layers[self.plan.src[index]].start
-            out += [w_in[:, :, cols].transpose(1, 2).reshape(k * n, d),
+            out += [w_in[:, :, cols].permute(1, 0, 2).reshape(d, k * n),
                     self.bias[:, cols].reshape(k * n),
-                    w_new[:, first:r.start, cols].transpose(1, 2).reshape(k * n, r.start - first),
-                    w_old[:, :, cols].transpose(1, 2).reshape(k * n, n_all)]
+                    w_new[:, first:r.start, cols].permute(1, 0, 2).reshape(r.start - first, k * n),
+                    w_old[:, :, cols].permute(1, 0, 2).reshape(n_all, k * n)]
             out += ([self.A[cols], self.w_tau[cols].abs()] if self.mode == 'pure'
                     else [empty, empty])
         return out

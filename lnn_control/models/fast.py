@@ -35,9 +35,9 @@ class NumpyCfCStep:
         for layer, n in enumerate(plan.sizes):
             wx, b, wf, wh, a, tau = fused[6 * layer:6 * layer + 6]
             self.layers.append((
-                np.ascontiguousarray(wx.T) if plan.has_x[layer] else None, b,
-                np.ascontiguousarray(wf.T) if plan.src[layer] < layer else None,
-                plan.src[layer], np.ascontiguousarray(wh.T) if plan.has_h[layer] else None,
+                np.ascontiguousarray(wx) if plan.has_x[layer] else None, b,
+                np.ascontiguousarray(wf) if plan.src[layer] < layer else None,
+                plan.src[layer], np.ascontiguousarray(wh) if plan.has_h[layer] else None,
                 n, a, tau))
 
     def __call__(self, x: np.ndarray, h: np.ndarray, ts: np.ndarray | float = 1.0) -> tuple[
