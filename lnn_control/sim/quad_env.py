@@ -10,6 +10,7 @@ from __future__ import annotations
 from lnn_control.sim.render import SceneRenderer, apply_render_knobs
 
 # isort: split
+import copy
 import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -26,7 +27,13 @@ from lnn_control.sim.quad_model import PHYSICS_HZ, TARGET_PANEL_Z, build_quad_mo
 from lnn_control.sim.quad_motors import MotorBank
 from lnn_control.sim.quad_params import QuadParams
 from lnn_control.sim.quad_wind import WindField
-from lnn_control.sim.scenario import ActiveScenario, ModelDefaults, SimWorld, parse_scenarios
+from lnn_control.sim.scenario import (
+    ActiveScenario,
+    ModelDefaults,
+    Shift,
+    SimWorld,
+    parse_scenarios,
+)
 
 ACTION_NAMES = ('roll', 'pitch', 'yaw_rate', 'thrust')
 ACTION_UNITS = ('rad', 'rad', 'rad/s', '0..1')
@@ -227,6 +234,7 @@ class QuadEnvBase(gym.Env):
         self.observation_space = spaces.Dict(obs)
 
         self.scenario_name = scenario
+        self._parsed: dict[str, list[Shift]] = {}
         self._scenario = self._parse(scenario)
         self._knobs = default_knobs()
         self._wind = WindField(np.zeros(3), 0.0, 1.0)
@@ -304,12 +312,19 @@ class QuadEnvBase(gym.Env):
 
     # ------------------------------------------------------------------ helpers
     def _parse(self, scenario: str) -> ActiveScenario:
+        """Fresh shift objects for one episode (shifts keep per-episode state such as delays).
+
+        Parsing reads every scenario file, so each distinct string is parsed once and its
+        unused shifts are deep-copied per episode.
+        """
         if not isinstance(scenario, str):
             raise ValueError(f'{type(self).__name__}: scenario must be a string such as '
                              f"'wind:3+fog:2', got {scenario!r}")
         if scenario.strip() in ('', 'clear'):
             return ActiveScenario()
-        return ActiveScenario(parse_scenarios(scenario, vehicle='quad'))
+        if scenario not in self._parsed:
+            self._parsed[scenario] = parse_scenarios(scenario, vehicle='quad')
+        return ActiveScenario(copy.deepcopy(self._parsed[scenario]))
 
     def _validate_action(self, action: Any) -> np.ndarray:
         name = type(self).__name__
