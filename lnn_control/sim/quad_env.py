@@ -239,7 +239,6 @@ class QuadEnvBase(gym.Env):
         self._knobs = default_knobs()
         self._wind = WindField(np.zeros(3), 0.0, 1.0)
         self._layout: _Layout | None = None
-        self._setpoint = np.array([0.0, 0.0, 0.0, self.params.hover_thrust])
 
     # ------------------------------------------------------------------ episode
     def reset(self, *, seed: int | None = None,
@@ -269,7 +268,6 @@ class QuadEnvBase(gym.Env):
         self.motors.reset(hover, self._knobs['motor_efficiency'])
         self.controller.reset()
         self.imu.reset(rng, float(self._knobs['imu_noise_scale']))
-        self._setpoint = np.array([0.0, 0.0, 0.0, self.params.hover_thrust])
         mujoco.mj_forward(self.model, self.data)
         self.monitor.reset()
         self.monitor.update(self.data.qpos[:3], layout.goal, 0.0)
@@ -279,8 +277,9 @@ class QuadEnvBase(gym.Env):
         if self._layout is None:
             raise RuntimeError(f'{type(self).__name__}: call reset() before step()')
         setpoint = self._validate_action(action)
-        setpoint = np.asarray(self._scenario.apply_action(setpoint, self.np_random), np.float64)
-        self._setpoint = setpoint
+        # Shifts may bias the command; the flight controller clamps it to its limits as PX4 does.
+        shifted = self._scenario.apply_action(setpoint, self.np_random)
+        setpoint = np.clip(shifted, self.action_space.low, self.action_space.high)
         model, data = self.model, self.data
         model.opt.wind[:] = self._wind.step(self._control_dt, self.np_random)
         contact = False
