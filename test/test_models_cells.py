@@ -121,8 +121,8 @@ def test_ltc_reversal_potentials_are_the_polarities_and_conductances_positive():
         group = fused[2 + 14 * layer:2 + 14 * (layer + 1)]
         n = len(wiring.layers[layer])
         assert (group[0] > 0).all() and (group[1][n:] > 0).all()  # cm, gleak
-        for w2 in (group[5], group[9], group[13]):  # [w erev; w] per edge kind
-            assert (w2[n:] >= 0).all() and torch.equal(w2[:n].abs(), w2[n:])
+        for w2 in (group[5], group[9], group[13]):  # [w erev | w] per edge kind
+            assert (w2[:, n:] >= 0).all() and torch.equal(w2[:, :n].abs(), w2[:, n:])
 
 
 # -- numerics against naive references ---------------------------------------------------------

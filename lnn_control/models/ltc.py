@@ -36,14 +36,14 @@ def _edges(z: Tensor, v: Tensor, group: list[Tensor], first: int) -> Tensor:
     """Add the synaptic sums ``[sum w s erev | sum w s]`` of one edge list to ``z``.
 
     The edges are ``group[first:first + 4]``: source index (E,), ``sigma`` and ``-sigma mu``
-    (E,), and ``[w erev; w]`` scattered onto the destinations (2n, E).
+    (E,), and ``[w erev | w]`` scattered onto the destinations (E, 2n).
 
     Shape:
         z (..., 2n), v (..., S) -> (..., 2n).
     """
     src, sigma, nsmu, w2 = group[first], group[first + 1], group[first + 2], group[first + 3]
     s = torch.sigmoid(torch.addcmul(nsmu, v.index_select(-1, src), sigma))
-    return F.linear(s, w2, z)
+    return z + s.matmul(w2)
 
 
 def _solve(v: Tensor, num: Tensor, den: Tensor, cm: Tensor, group: list[Tensor], n: int,
@@ -251,7 +251,7 @@ class LTCCell(WiredCell):
     def fused(self) -> list[Tensor]:
         """``input_w, input_b``, then per layer 14 tensors: ``cm`` (n), the leak ``[gleak vleak |
         gleak + eps]`` (2n), and for its sensory, other-layer and own synapses an edge list each:
-        source index (E,), ``sigma``, ``-sigma mu`` (E,), ``[w erev; w]`` on destinations (2n, E).
+        source index (E,), ``sigma``, ``-sigma mu`` (E,), ``[w erev | w]`` on destinations (E, 2n).
         """
         s_w, w = F.softplus(self.sensory_w), F.softplus(self.w)
         gleak, cm = F.softplus(self.gleak), F.softplus(self.cm)
@@ -267,9 +267,10 @@ class LTCCell(WiredCell):
                 src, dst = getattr(self, f'{kind}_src{index}'), getattr(self, f'{kind}_dst{index}')
                 rows, dest = src + offset, dst + r.start
                 w_e, sigma_e = weight[rows, dest], sigma[rows, dest]
-                onehot = F.one_hot(dst, len(r)).to(w_e.dtype).t()  # (n, E)
+                onehot = F.one_hot(dst, len(r)).to(w_e.dtype)  # (E, n)
                 out += [src, sigma_e, -sigma_e * mu[rows, dest],
-                        torch.cat([onehot * (w_e * erev[rows, dest]), onehot * w_e])]
+                        torch.cat([onehot * (w_e * erev[rows, dest])[:, None],
+                                   onehot * w_e[:, None]], 1)]
         return out
 
     def synaptic_parameter_count(self) -> int:
