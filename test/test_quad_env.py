@@ -142,6 +142,25 @@ def test_payload_makes_the_hover_thrust_sink(env):
     assert info['scenario'] == 'quad_payload:3'
 
 
+def test_payload_vehicle_still_flies_a_pitch_step(env):
+    # Regression: MuJoCo's body_subtreemass must follow body_mass, or the vehicle tumbles.
+    env.reset(seed=1, options={'scenario': 'payload:5'})
+    thrust = 1.6 * env.params.hover_thrust
+    states = fly(env, np.array([0.0, 0.27, 0.0, thrust], np.float32), 40)
+    assert states[-1]['euler'][1] == pytest.approx(0.27, abs=0.02)
+    assert max(np.abs(s['body_rates']).max() for s in states) < 2.0
+
+
+def test_a_clear_episode_after_a_payload_episode_is_the_clear_episode(env):
+    def trajectory():
+        env.reset(seed=2)
+        return np.array([s['position'] for s in fly(env, hover_action(env, pitch=0.2), 30)])
+
+    fresh = trajectory()
+    env.reset(seed=2, options={'scenario': 'payload:5+motor_fault:3+wind:3'})
+    np.testing.assert_array_equal(trajectory(), fresh)
+
+
 def test_wind_and_gusts_degrade_the_expert_measurably():
     env = QuadHoverEnv(camera=False)
     clear = fly_expert(env, 7, steps=300)['rms_position_error']

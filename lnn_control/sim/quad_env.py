@@ -23,7 +23,12 @@ from gymnasium import spaces
 from lnn_control.sim.quad_controller import FlightController, FlightControllerConfig, quat_to_euler
 from lnn_control.sim.quad_imu import ImuConfig, ImuModel
 from lnn_control.sim.quad_metrics import QuadTaskMonitor, SuccessCriteria
-from lnn_control.sim.quad_model import PHYSICS_HZ, TARGET_PANEL_Z, build_quad_model
+from lnn_control.sim.quad_model import (
+    PHYSICS_HZ,
+    TARGET_PANEL_Z,
+    build_quad_model,
+    sync_subtree_mass,
+)
 from lnn_control.sim.quad_motors import MotorBank
 from lnn_control.sim.quad_params import QuadParams
 from lnn_control.sim.quad_wind import WindField
@@ -259,6 +264,7 @@ class QuadEnvBase(gym.Env):
 
         self._knobs = default_knobs()
         self._scenario.apply_world(SimWorld('quad', self.model, self.data, self._knobs), rng)
+        sync_subtree_mass(self.model)  # after a payload shift, and after restoring from one
         self._wind = WindField(self._knobs['wind_velocity'], float(self._knobs['wind_gust']),
                                float(self._knobs['gust_tau']))
         self.model.opt.wind[:] = self._wind.reset(rng)

@@ -170,3 +170,16 @@ def build_quad_mjcf(params: QuadParams, physics_hz: int = PHYSICS_HZ) -> str:
 def build_quad_model(params: QuadParams, physics_hz: int = PHYSICS_HZ) -> mujoco.MjModel:
     """Compile the quadrotor world (see ``build_quad_mjcf``)."""
     return mujoco.MjModel.from_xml_string(build_quad_mjcf(params, physics_hz))
+
+
+def sync_subtree_mass(model: mujoco.MjModel) -> None:
+    """Recompute ``body_subtreemass`` from ``body_mass`` after a run-time mass change.
+
+    MuJoCo divides by this compile-time constant when it finds the centre of mass each step; left
+    stale after ``body_mass`` changes, the dynamics act about a wrong point and the vehicle
+    tumbles (``mj_setConst`` would also do it, but it resets state from ``qpos0``).
+    """
+    subtree = np.array(model.body_mass, dtype=np.float64)
+    for body in range(model.nbody - 1, 0, -1):  # children come after their parents
+        subtree[model.body_parentid[body]] += subtree[body]
+    model.body_subtreemass[:] = subtree
