@@ -43,7 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='yaw rate (rad/s) that maps to full steering')
     parser.add_argument('--ship', metavar='PATH', help='copy the final policy here')
     parser.add_argument('--threads', type=int, help='torch threads (default: config threads)')
+    parser.add_argument('--device', default='cpu', help="torch device: 'cpu' or 'cuda'")
+    parser.add_argument('--workers', type=int, help='episode workers (default: data.workers)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
+    parser.add_argument('--record-only', action='store_true',
+                        help='record the demonstrations and stop (to share them between runs)')
 
 
 def _overrides(items: list[str]) -> dict[str, Any]:
@@ -74,7 +78,10 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
     os.environ.setdefault('MUJOCO_GL', 'osmesa')
     try:
-        config = load_config(args.config, _overrides(args.set))
+        overrides = _overrides(args.set)
+        if args.workers:
+            overrides['data.workers'] = args.workers
+        config = load_config(args.config, overrides)
         torch.set_num_threads(args.threads or config.threads)
         seed_everything(config.seed)
         run_dir = Path(args.out or Path('runs') / config.name)
@@ -90,7 +97,11 @@ def run(args: argparse.Namespace) -> int:
                     count = import_bag(bag, bag_dir, bag_config)
                     print(f'{bag}: {count} episodes imported')
             extra.append(bag_dir)
-        final = train_run(config, run_dir, extra=extra, progress=not args.no_progress)
+        final = train_run(config, run_dir, extra=extra, progress=not args.no_progress,
+                          device=args.device, record_only=args.record_only)
+        if args.record_only:
+            print(f'demonstrations: {final}')
+            return 0
     except (ConfigError, DatasetError, ValueError) as exc:
         print(f'lnn-control train: {exc}', file=sys.stderr)
         return 2

@@ -84,8 +84,10 @@ def metadata(config: TrainConfig, folders: Sequence[Path]) -> dict[str, Any]:
 
 
 def train_run(config: TrainConfig, run_dir: str | Path, *, extra: Sequence[str | Path] = (),
-              callbacks: Sequence[BaseCallback] = (), progress: bool = True) -> Path:
-    """Record, train and run DAgger as ``config`` says; returns the final ``policy.pt``."""
+              callbacks: Sequence[BaseCallback] = (), progress: bool = True,
+              device: str = 'cpu', record_only: bool = False) -> Path:
+    """Record, train and run DAgger as ``config`` says; returns the final ``policy.pt``
+    (or, with ``record_only``, the demonstration folder, so several models share one)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / 'config.yaml').write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
@@ -94,6 +96,8 @@ def train_run(config: TrainConfig, run_dir: str | Path, *, extra: Sequence[str |
         demos = run_dir / 'demos'
         _ensure_recorded(config, demos, config.data.episodes, 0, None, 1.0, progress)
         folders.insert(0, demos)
+        if record_only:
+            return demos
     if not folders:
         raise DatasetError(f'{config.name}: no data: set data.episodes > 0 (simulator demos) '
                            'or give dataset folders (data.extra or --data)')
@@ -121,7 +125,7 @@ def train_run(config: TrainConfig, run_dir: str | Path, *, extra: Sequence[str |
                 lr_decay=opt.lr_decay, weight_decay=opt.weight_decay,
                 batch_size=opt.batch_size, steps_per_epoch=opt.steps_per_epoch,
                 burn_in=opt.burn_in, grad_clip=opt.grad_clip, augment=config.augment,
-                seed=config.seed, metadata=metadata(config, folders))
+                seed=config.seed, metadata=metadata(config, folders), device=device)
         else:
             trainer.train_data, trainer.val_data = train, val
             trainer.metadata = metadata(config, folders)

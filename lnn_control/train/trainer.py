@@ -84,6 +84,7 @@ class ImitationTrainer:
         seed: Seeds the initial weights and the window sampler.
         metadata: Stored in every policy checkpoint (regime, shifts seen, dataset...).
         tensorboard: Also log to TensorBoard when it is installed.
+        device: Torch device for training (``'cpu'``, ``'cuda'``); checkpoints are CPU.
     """
 
     def __init__(self, policy_config: Mapping[str, Any] | Any, train_data: SequenceDataset,
@@ -91,7 +92,8 @@ class ImitationTrainer:
                  lr: float = 3e-3, lr_decay: float = 1.0, weight_decay: float = 0.0,
                  batch_size: int = 16, steps_per_epoch: int = 100, burn_in: int = 4,
                  grad_clip: float = 1.0, augment: AugmentConfig | None = None, seed: int = 0,
-                 metadata: Mapping[str, Any] | None = None, tensorboard: bool = True) -> None:
+                 metadata: Mapping[str, Any] | None = None, tensorboard: bool = True,
+                 device: str = 'cpu') -> None:
         checks = {'lr': (lr, 0.0, 1.0), 'lr_decay': (lr_decay, 0.0, 1.0),
                   'grad_clip': (grad_clip, 0.0, math.inf)}
         for name, (value, low, high) in checks.items():
@@ -113,13 +115,14 @@ class ImitationTrainer:
         self.seed = seed
         self.metadata = dict(metadata or {})
         self.tensorboard = tensorboard
+        self.device = torch.device(device)
         self._setup()
 
     def _setup(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.policy = build_policy(self.policy_config, self.seed)
+        self.policy = build_policy(self.policy_config, self.seed).to(self.device)
         self.policy.train()
-        self.scale = _action_scale(self.policy, self.train_data.action_dim)
+        self.scale = _action_scale(self.policy, self.train_data.action_dim).to(self.device)
         self.optimizer = torch.optim.AdamW(self.policy.parameters(), lr=self.lr,
                                            weight_decay=self.weight_decay)
         self.rng = np.random.default_rng(self.seed)
@@ -135,10 +138,9 @@ class ImitationTrainer:
     # -- one step ----------------------------------------------------------------------------
     def loss(self, batch: Batch) -> torch.Tensor:
         """Mean squared error in half-range units over the steps after burn-in."""
-        images = torch.from_numpy(batch.images)
-        imu = torch.from_numpy(batch.imu)
-        elapsed = torch.from_numpy(batch.elapsed)
-        target = torch.from_numpy(batch.actions)
+        images, imu, elapsed, target = (
+            torch.from_numpy(a).to(self.device, non_blocking=True)
+            for a in (batch.images, batch.imu, batch.elapsed, batch.actions))
         predicted, _ = self.policy(images, imu, elapsed)
         error = (predicted - target) / self.scale
         return error[:, self.burn_in:].pow(2).mean()
