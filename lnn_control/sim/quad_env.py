@@ -6,10 +6,6 @@ and saturate (``quad_motors``), and MuJoCo flies the airframe with drag and wind
 """
 from __future__ import annotations
 
-# ``render`` picks the headless GL backend (MUJOCO_GL) and must run before MuJoCo is imported.
-from lnn_control.sim.render import SceneRenderer, apply_render_knobs
-
-# isort: split
 import copy
 import math
 from dataclasses import asdict, dataclass, field, fields
@@ -32,6 +28,7 @@ from lnn_control.sim.quad_model import (
 from lnn_control.sim.quad_motors import MotorBank
 from lnn_control.sim.quad_params import QuadParams
 from lnn_control.sim.quad_wind import WindField
+from lnn_control.sim.render import SceneRenderer, apply_render_knobs
 from lnn_control.sim.scenario import (
     ActiveScenario,
     ModelDefaults,
