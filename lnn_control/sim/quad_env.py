@@ -172,6 +172,21 @@ class QuadEnvBase(gym.Env):
     (x the IMU white noise); read by the shared visual shifts: ``camera`` (``'fpv'``) and
     ``view_distance`` (20 m: the trees' ring); applied by ``render.apply_render_knobs``: ``fog``,
     ``sky_tint``. Model names shifts may use are listed in ``quad_model``.
+
+    Args:
+        scenario: Default scenario string (``'clear'``, ``'wind:3+fog:2'``, a YAML path);
+            ``reset(options={'scenario': ...})`` overrides it for one episode.
+        image_hw: Forward camera (height, width).
+        render_mode: ``None`` or ``'rgb_array'`` (``render()`` gives the chase camera).
+        chase_hw: Size of the chase view.
+        control_hz: Policy rate; must divide ``physics_hz``.
+        physics_hz: Physics and flight-controller rate (>= 250).
+        camera: False drops ``image`` from the observation (no rendering, ~3x faster).
+        params: Airframe (``QuadParams``).
+        controller: Flight-controller gains and limits; ``max_tilt`` and ``max_rate[2]`` set
+            the action bounds.
+        imu: IMU noise and bias.
+        task: Layout, crash limits and success criteria (defaults per env class).
     """
 
     metadata = {'render_modes': ['rgb_array'], 'render_fps': 50}
