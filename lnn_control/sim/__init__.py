@@ -16,8 +16,9 @@ import gymnasium  # noqa: E402
 _ENVS = {
     # 2000 steps at 20 Hz = 100 s: enough for the slowest clear lap.
     'lnn_control/RoverLane-v0': ('lnn_control.sim.rover_env:RoverLaneEnv', 2000),
-    'lnn_control/QuadTarget-v0': ('lnn_control.sim.quad_env:QuadTargetEnv', None),
-    'lnn_control/QuadHover-v0': ('lnn_control.sim.quad_env:QuadHoverEnv', None),
+    # 1000 and 500 steps at 50 Hz: 20 s to reach and hold the target, 10 s of hover.
+    'lnn_control/QuadTarget-v0': ('lnn_control.sim.quad_env:QuadTargetEnv', 1000),
+    'lnn_control/QuadHover-v0': ('lnn_control.sim.quad_env:QuadHoverEnv', 500),
 }
 for _env_id, (_entry_point, _max_steps) in _ENVS.items():
     if _env_id not in gymnasium.registry:
