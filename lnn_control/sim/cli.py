@@ -16,9 +16,11 @@ log = logging.getLogger(__name__)
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest='action', required=True)
     gallery = actions.add_parser('gallery', help='write a PNG grid of every scenario')
-    gallery.add_argument('--out', default='docs/img/rover_gallery.png', help='output PNG')
+    gallery.add_argument('--vehicle', choices=['rover', 'quad'], default='rover')
+    gallery.add_argument('--out', default=None,
+                         help='output PNG (default docs/img/<vehicle>_gallery.png)')
     gallery.add_argument('--severities', type=int, nargs='+', default=[1, 3, 5])
-    gallery.add_argument('--seed', type=int, default=3)
+    gallery.add_argument('--seed', type=int, default=None, help='default: the vehicle\'s own')
     gallery.add_argument('--groups', nargs='+', default=['visual', 'sensor', 'physics'],
                          choices=['visual', 'sensor', 'physics'])
     drive = actions.add_parser('drive-expert', help='drive the expert, print metrics')
@@ -33,9 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _gallery(args: argparse.Namespace) -> int:
-    from lnn_control.sim.rover_gallery import make_gallery
+    from lnn_control.sim.gallery import make_gallery
 
-    path = make_gallery(args.out, severities=args.severities, seed=args.seed, groups=args.groups)
+    out = args.out or f'docs/img/{args.vehicle}_gallery.png'
+    path = make_gallery(out, vehicle=args.vehicle, severities=args.severities, seed=args.seed,
+                        groups=args.groups)
     print(f'wrote {path}')
     return 0
 

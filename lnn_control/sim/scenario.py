@@ -289,6 +289,7 @@ RESTORED_MODEL_FIELDS = (
     'light_attenuation', 'light_cutoff', 'light_exponent', 'geom_rgba', 'geom_pos', 'geom_quat',
     'geom_size', 'geom_friction', 'mat_rgba', 'mat_specular', 'mat_shininess',
     'mat_reflectance', 'mat_emission', 'cam_pos', 'cam_quat', 'cam_fovy', 'body_mass',
+    'body_subtreemass',
 )
 
 
