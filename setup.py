@@ -49,6 +49,7 @@ setup(
         'mujoco>=3.2,<4',
         'gymnasium>=1.0,<2',
         'tqdm>=4.60',
+        'pillow>=9',  # image-space shifts (JPEG) and the scenario gallery
     ],
     extras_require={
         # pip rclpy wheels, for machines without a system ROS 2 install.
