@@ -113,3 +113,36 @@ def test_target_look_changes_the_target_in_the_image():
     recoloured, _ = env.reset(seed=1, options={'scenario': 'target_look:3'})
     assert red_pixels(clear['image']) >= 6 and red_pixels(recoloured['image']) == 0
     env.close()
+
+
+def test_fog_and_night_fade_the_target_but_leave_it_findable():
+    """Calibrated for the drone (``fog_visibility``, the forward ``lamp``): at severity 3 the red
+    target 6 m ahead keeps a clear share of its contrast, less than in clear air; at 5 less again.
+    The rover's calibration hid it completely at fog:3 and left night nearly black."""
+    env = QuadTargetEnv()
+
+    def redness_contrast(image, mask):
+        rgb = image.astype(float)
+        redness = rgb[..., 0] - rgb[..., 1:].mean(axis=-1)
+        ys, xs = np.nonzero(mask)
+        ring = np.zeros_like(mask)
+        ring[ys.min() - 4:ys.max() + 5, xs.min() - 4:xs.max() + 5] = True
+        ring[ys.min():ys.max() + 1, xs.min():xs.max() + 1] = False
+        return redness[mask].mean() - redness[ring].mean()
+
+    clear, info = env.reset(seed=1)
+    distance = np.linalg.norm(info['privileged']['target_position']
+                              - info['privileged']['position'])
+    assert 5.5 < distance < 7.0
+    rgb = clear['image'].astype(int)
+    mask = (rgb[..., 0] > 80) & (rgb[..., 0] > 2 * rgb[..., 1]) & (rgb[..., 0] > 2 * rgb[..., 2])
+    assert mask.sum() >= 20
+    reference = redness_contrast(clear['image'], mask)
+    for name in ('fog', 'night'):
+        contrast = {s: redness_contrast(env.reset(seed=1, options={'scenario': f'{name}:{s}'})[0]
+                                        ['image'], mask) / reference for s in (1, 3, 5)}
+        assert 0.15 < contrast[3] < 0.6, (name, contrast)
+        assert contrast[1] > contrast[3] > contrast[5] > 0.02, (name, contrast)
+    fog1 = env.reset(seed=1, options={'scenario': 'fog:1'})[0]['image']
+    assert redness_contrast(fog1, mask) > 0.5 * reference  # fog:1 only mildly changed
+    env.close()

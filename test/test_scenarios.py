@@ -127,6 +127,31 @@ def test_visual_shifts_work_on_a_world_without_rover_elements():
             assert out.shape == image.shape and out.dtype == np.uint8
 
 
+def test_night_lamp_lights_what_is_near_in_front_of_the_camera():
+    """``knobs['lamp']`` (the quad's forward lamp) lights by the frame's depth: near and on the
+    axis more than far or off it; without the knob or without depth only ambient light is left."""
+    import mujoco
+
+    model = mujoco.MjModel.from_xml_string('<mujoco><worldbody><camera name="c" fovy="60"/>'
+                                           '</worldbody></mujoco>')
+    image = np.full((32, 64, 3), 200, np.uint8)
+
+    def night(knobs, depth):
+        world = SimWorld('quad', model, mujoco.MjData(model), {'camera': 'c', **knobs})
+        shift = parse_scenarios('night:3', vehicle='quad')[0]
+        shift.apply_world(world, np.random.default_rng(0))
+        world.depth = None if depth is None else np.full((32, 64), depth, np.float32)
+        return shift.apply_image(image, np.random.default_rng(1)).astype(float)
+
+    lamp = {'lamp': {'reach': 3.0, 'beam': 0.45}}
+    near, far = night(lamp, 2.0), night(lamp, 8.0)
+    dark = night({}, 2.0)
+    np.testing.assert_array_equal(night(lamp, None), dark)
+    centre = (slice(12, 20), slice(28, 36))
+    assert near[centre].mean() > 150 > far[centre].mean() > dark[centre].mean() + 15
+    assert near[centre].mean() > near[:4, :4].mean() + 40  # the spot's edge
+
+
 def test_combined_scenario_string(env):
     shifts = parse_scenarios('rain:3+crosswind:2', vehicle='rover')
     assert [(s.name, s.severity) for s in shifts] == [('rain', 3), ('crosswind', 2)]

@@ -51,7 +51,8 @@ def default_knobs() -> dict[str, Any]:
     """The env knobs shifts may set at reset (see ``QuadEnvBase`` for their meaning)."""
     return {'wind_velocity': np.zeros(3), 'wind_gust': 0.0, 'gust_tau': 1.0,
             'motor_efficiency': np.ones(4), 'imu_noise_scale': 1.0, 'camera': 'fpv',
-            'view_distance': 20.0, 'fog': None, 'sky_tint': None}
+            'view_distance': 20.0, 'fog_visibility': 60.0, 'sky_tint': None,
+            'lamp': {'reach': 3.0, 'beam': 0.45}}
 
 
 @dataclass(frozen=True)
@@ -169,9 +170,13 @@ class QuadEnvBase(gym.Env):
     Knobs (``SimWorld.knobs``) that shifts may set at reset (defaults in ``default_knobs``):
     ``wind_velocity`` (3,) mean wind m/s ENU, ``wind_gust`` turbulence std m/s, ``gust_tau`` its
     correlation time s, ``motor_efficiency`` (4,) thrust fraction per motor, ``imu_noise_scale``
-    (x the IMU white noise); read by the shared visual shifts: ``camera`` (``'fpv'``) and
-    ``view_distance`` (20 m: the trees' ring); applied by ``render.apply_render_knobs``: ``fog``,
-    ``sky_tint``. Model names shifts may use are listed in ``quad_model``.
+    (x the IMU white noise); read by the shared visual shifts: ``camera`` (``'fpv'``),
+    ``view_distance`` (20 m: the trees' ring; rain's haze), ``fog_visibility`` (60 m: fog's
+    visibility at severity 1, 6 m at 5, so the target 4-9 m ahead fades but stays findable at
+    3) and ``lamp`` (the drone's forward lamp for ``night``, at the camera: full light within
+    ``reach`` 3 m, 1/r^2 beyond, soft edge ``beam`` 0.45 rad off the axis); applied by
+    ``render.apply_render_knobs``: ``sky_tint``. Frames carry depth (``SimWorld.depth``) while a
+    shift needs it (fog, rain, night). Model names shifts may use are listed in ``quad_model``.
 
     Args:
         scenario: Default scenario string (``'clear'``, ``'wind:3+fog:2'``, a YAML path);
@@ -254,6 +259,7 @@ class QuadEnvBase(gym.Env):
         self._parsed: dict[str, list[Shift]] = {}
         self._scenario = self._parse(scenario)
         self._knobs = default_knobs()
+        self._world = SimWorld('quad', self.model, self.data, self._knobs)
         self._wind = WindField(np.zeros(3), 0.0, 1.0)
         self._layout: _Layout | None = None
 
@@ -275,7 +281,8 @@ class QuadEnvBase(gym.Env):
         self._place(layout, rng)
 
         self._knobs = default_knobs()
-        self._scenario.apply_world(SimWorld('quad', self.model, self.data, self._knobs), rng)
+        self._world = SimWorld('quad', self.model, self.data, self._knobs)
+        self._scenario.apply_world(self._world, rng)
         sync_subtree_mass(self.model)  # after a payload shift, and after restoring from one
         self._wind = WindField(self._knobs['wind_velocity'], float(self._knobs['wind_gust']),
                                float(self._knobs['gust_tau']))
@@ -422,7 +429,12 @@ class QuadEnvBase(gym.Env):
         obs = {'imu': np.clip(imu, -IMU_RANGE, IMU_RANGE).astype(np.float32),
                'altitude': np.array([altitude], dtype=np.float32)}
         if self.camera:
-            frame = self._ensure_renderer().render(self.data, self._fpv, *self.image_hw)
+            renderer = self._ensure_renderer()
+            if self._scenario.needs_depth:
+                frame, self._world.depth = renderer.render(self.data, self._fpv, *self.image_hw,
+                                                           depth=True)
+            else:
+                frame = renderer.render(self.data, self._fpv, *self.image_hw)
             image = self._scenario.apply_image(frame, self.np_random)
             obs = {'image': np.ascontiguousarray(image, dtype=np.uint8), **obs}
         return obs

@@ -266,7 +266,11 @@ class SimWorld:
     |-------------------|-----------------------------|------------------------------------------|
     | ``camera``        | str                         | name of the camera that makes the image  |
     | ``view_distance`` | float, m                    | far end of the scene that matters (fog)  |
-    | ``headlights``    | dict height/pitch/fovy/reach| lamp geometry for the night light pool   |
+    | ``fog_visibility``| float, m                    | fog's visibility at severity 1 (default  |
+    |                   |                             | ``view_distance``; quad: 60)             |
+    | ``headlights``    | dict height/pitch/fovy/reach| lamp geometry for the night ground pool  |
+    | ``lamp``          | dict reach (m)/beam (rad)   | night: a lamp at the image camera, along |
+    |                   |                             | it, lighting by depth (quad)             |
     | ``sky_tint``      | (r, g, b) or None           | skybox colour multipliers (render.py)    |
     | ``imu_noise_scale``| float                      | x the env's nominal IMU noise            |
     | ``road_style``    | rover_scene.RoadStyle       | rover: painted road look                 |

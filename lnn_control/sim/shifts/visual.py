@@ -8,8 +8,10 @@ one without ``road_style`` no road repaint, one without ``headlights`` no light 
 
 Knobs read or set (``SimWorld.knobs``; see ``lnn_control.sim.scenario.SimWorld``):
 ``view_distance`` (read, m), ``sky_tint`` (set), ``road_style`` (replaced, rover), ``camera``
-(read: the image camera's name), ``headlights`` (read: lamp geometry for night); fog and rain
-read ``SimWorld.depth`` (``needs_depth``) and fall back to a uniform haze without it.
+(read: the image camera's name), ``headlights`` (read: lamp geometry for night's ground pool),
+``lamp`` (read: a lamp at the camera for night), ``fog_visibility`` (read, m); fog and rain
+read ``SimWorld.depth`` (``needs_depth``) and fall back to a uniform haze without it, night's
+``lamp`` lights nothing without it.
 Severity tables are in each class; level 3 keeps the road visible to a person, 5 is near the
 edge (see docs/simulation_rover.md and the gallery).
 """
@@ -98,8 +100,9 @@ def _fog(image: np.ndarray, world, visibility: float, rgb) -> np.ndarray:
 class Fog(Shift):
     """Fog: exponential fog over the frame's depth, the sky greyed out.
 
-    Severity -> visibility (x view_distance): 1 .55 .3 .17 .1 (20, 11, 6, 3.4, 2 m for the
-    1/10 rover: at 3 the road fades out a few metres ahead).
+    Severity -> visibility (x ``fog_visibility``, default ``view_distance``): 1 .55 .3 .17 .1
+    (20, 11, 6, 3.4, 2 m for the 1/10 rover: at 3 the road fades out a few metres ahead; 60,
+    33, 18, 10, 6 m for the quad: at 3 the target 5-9 m ahead keeps 22-43 % of its contrast).
     """
 
     name = 'fog'
@@ -110,7 +113,8 @@ class Fog(Shift):
 
     def apply_world(self, world, rng) -> None:
         self._world = world
-        self._visibility = self.level((1.0, 0.55, 0.3, 0.17, 0.1)) * _view(world)
+        self._visibility = self.level((1.0, 0.55, 0.3, 0.17, 0.1)) * float(
+            world.knobs.get('fog_visibility', _view(world)))
         _scale_daylight(world.model, 1.0 - 0.06 * self.severity)
 
     def apply_image(self, image, rng):
@@ -180,12 +184,15 @@ class Rain(Shift):
 
 @register_shift
 class Night(Shift):
-    """Night: dark sky and ambient, headlights lighting the road ahead, low-light sensor noise.
+    """Night: dark sky and ambient, the vehicle's own lights, low-light sensor noise.
 
     Done in image space on the lit frame, because MuJoCo's per-vertex lighting cannot draw a
-    spotlight pool on a coarse ground plane. The pool is computed from the lamp geometry in
-    ``knobs['headlights']`` (``height`` m, ``pitch`` rad, ``fovy`` deg, ``reach`` m); without it
-    only the ambient light remains.
+    spotlight pool on a coarse ground plane. Two kinds of light, each used if its knob is set:
+    ``knobs['headlights']`` (``height`` m, ``pitch`` rad, ``fovy`` deg, ``reach`` m) lights a
+    pool on the ground from the lamp geometry (rover); ``knobs['lamp']`` (``reach`` m, ``beam``
+    rad) is a lamp at the image camera pointing along it (quad), lighting whatever the frame's
+    depth puts in its cone: fully within ``reach``, falling as 1/r^2 beyond, with a soft edge
+    ``beam`` rad off the axis. Without either only the ambient light remains.
     Severity -> ambient .16 .1 .065 .045 .03; beam 1 .95 .85 .72 .6;
     noise .012 .017 .022 .03 .04.
     """
@@ -193,10 +200,18 @@ class Night(Shift):
     name = 'night'
     group = 'visual'
     vehicles = BOTH
+    needs_depth = True  # for the lamp; without ``knobs['lamp']`` the depth is not read
 
     def apply_world(self, world, rng) -> None:
+        self._world = world
         self._lamps = world.knobs.get('headlights')
+        self._lamp = world.knobs.get('lamp')
+        self._fovy = None
+        if self._lamp and world.model.ncam > 0:
+            cam = _id(world.model, mujoco.mjtObj.mjOBJ_CAMERA, world.knobs.get('camera', ''))
+            self._fovy = float(world.model.cam_fovy[max(cam, 0)])
         self._pool = None
+        self._cone = None
 
     def _beam(self, hw: tuple[int, int]) -> np.ndarray:
         if self._pool is not None and self._pool.shape[:2] == hw:
@@ -222,12 +237,30 @@ class Night(Shift):
         self._pool = pool[..., None]
         return self._pool
 
+    def _lamp_light(self, hw: tuple[int, int]) -> np.ndarray | float:
+        """The camera lamp's light per pixel from this frame's depth (0 without lamp or depth)."""
+        depth = self._world.depth
+        if self._fovy is None or depth is None or depth.shape != hw:
+            return 0.0
+        if self._cone is None or self._cone[0].shape != hw:
+            h, w = hw
+            f = (h / 2) / math.tan(math.radians(self._fovy) / 2)
+            yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+            off = np.hypot((xx - w / 2 + 0.5) / f, (yy - h / 2 + 0.5) / f)  # tan(off-axis angle)
+            spot = np.exp(-(np.arctan(off) / self._lamp['beam']) ** 4)
+            self._cone = (spot.astype(np.float32), np.sqrt(1 + off * off).astype(np.float32))
+        spot, ray = self._cone  # ray: range / depth along the optical axis
+        reach = np.float32(self._lamp['reach'])
+        near = np.minimum((reach / np.maximum(depth * ray, 1e-3)) ** 2, 1.0)
+        return (spot * near)[..., None]
+
     def apply_image(self, image, rng):
         s = self.severity
         ambient = (0.16, 0.1, 0.065, 0.045, 0.03)[s - 1]
         beam = (1.0, 0.95, 0.85, 0.72, 0.6)[s - 1]
-        light = ambient * np.array([0.75, 0.85, 1.15], np.float32) + beam * self._beam(
-            image.shape[:2]) * np.array([1.0, 0.96, 0.85], np.float32)
+        lit = self._beam(image.shape[:2]) + self._lamp_light(image.shape[:2])
+        light = ambient * np.array([0.75, 0.85, 1.15], np.float32) + beam * lit * np.array(
+            [1.0, 0.96, 0.85], np.float32)
         noise = rng.normal(0.0, (0.012, 0.017, 0.022, 0.03, 0.04)[s - 1] * 255, image.shape)
         return np.clip(image * light + noise, 0, 255).astype(np.uint8)
 
