@@ -16,7 +16,7 @@ Rover success is a completed lap (``completion >= 1``), quad success the env's `
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -79,10 +79,10 @@ class EvalConfig:
 def conditions(config: EvalConfig) -> list[str]:
     """Every condition name of the grid, in report order."""
     out = ['clear']
-    out += [f'{s}:{v}' for s in config.scenarios for v in config.severities]
-    out += [f'noise:{v:g}' for v in config.noise_vars]
     out += [f'rate:{r:g}' for r in config.rate_scales]
     out += [f'drop:{p:g}' for p in config.frame_drops]
+    out += [f'noise:{v:g}' for v in config.noise_vars]
+    out += [f'{s}:{v}' for s in config.scenarios for v in config.severities]
     return out
 
 
@@ -108,13 +108,15 @@ def _job(config: EvalConfig, condition: str, seed: int, policy_path: str) -> Epi
                       policy_path=policy_path, rng_seed=seed + 17)
 
 
-def evaluate(policies: Mapping[str, str], config: EvalConfig,
-             progress: bool = True) -> dict[str, Any]:
+def evaluate(policies: Mapping[str, str], config: EvalConfig, progress: bool = True,
+             partial: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Run every policy over every condition and seed; returns the JSON-able results.
 
     Layout: ``{'config': ..., 'conditions': [...], 'models': {name: {condition: summary}}}``
     where a summary holds ``success_rate``, ``mean_completion`` (rover) and each metric's mean,
-    plus the per-episode values under ``episodes``.
+    plus the per-episode values under ``episodes``. ``partial`` is called with the results of
+    every finished condition so far (all models, all seeds) as each condition completes, so a
+    run stopped by a time limit still leaves complete rows.
     """
     names = list(policies)
     grid = conditions(config)
@@ -128,12 +130,21 @@ def evaluate(policies: Mapping[str, str], config: EvalConfig,
                 jobs.append(_job(config, condition, config.seed_base + i,
                                  resolve(policies[name])))
     per: dict[tuple[str, str], list[dict[str, float]]] = {}
-    for key, result in zip(keys, run_jobs(jobs, config.workers,
-                                          'evaluate' if progress else None), strict=True):
+    per_condition = len(names) * config.seeds
+    for done, (key, result) in enumerate(zip(
+            keys, run_jobs(jobs, config.workers, 'evaluate' if progress else None),
+            strict=True), start=1):
         per.setdefault(key, []).append(result.metrics)
+        if partial is not None and done % per_condition == 0 and done < len(jobs):
+            partial(_results(policies, config, grid[:done // per_condition], per))
+    return _results(policies, config, grid, per)
+
+
+def _results(policies: Mapping[str, str], config: EvalConfig, grid: Sequence[str],
+             per: Mapping[tuple[str, str], list[dict[str, float]]]) -> dict[str, Any]:
     models = {name: {c: summarize(per[(name, c)], config.vehicle) for c in grid}
-              for name in names}
-    return {'config': config.to_dict(), 'conditions': grid, 'models': models,
+              for name in policies}
+    return {'config': config.to_dict(), 'conditions': list(grid), 'models': models,
             'policies': {n: str(p) for n, p in policies.items()}}
 
 

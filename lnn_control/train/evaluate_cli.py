@@ -86,9 +86,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out or Path('runs') / Path(args.config).stem)
     out.mkdir(parents=True, exist_ok=True)
-    results = evaluate(policies, config, progress=not args.no_progress)
-    results['shifts_seen'] = shifts_seen(policies)
-    write_outputs(results, out)
+    seen = shifts_seen(policies)
+
+    def save(results: dict[str, Any]) -> None:
+        results['shifts_seen'] = seen
+        write_outputs(results, out)
+
+    results = evaluate(policies, config, progress=not args.no_progress, partial=save)
+    save(results)
     if args.plots:
         name = next(iter(policies))
         plot_policy(policies[name], config, out, name)

@@ -69,7 +69,8 @@ def plot_success_vs_severity(results: Mapping[str, Any], path: str | Path) -> No
     for ax, scenario in zip(axes.flat, scenarios, strict=False):
         for model, per in results['models'].items():
             ys = [per['clear']['success_rate']]
-            ys += [per[f'{scenario}:{s}']['success_rate'] for s in severities]
+            ys += [per[f'{scenario}:{s}']['success_rate'] if f'{scenario}:{s}' in per
+                   else np.nan for s in severities]
             ax.plot(xs, ys, marker='o', label=model)
         ax.set_title(scenario)
         ax.set_xticks(xs)
