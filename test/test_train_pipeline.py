@@ -133,3 +133,20 @@ def test_tiny_end_to_end_record_train_evaluate(tmp_path):
     clear = results['models']['tiny']['clear']
     assert clear['episodes_run'] == 2 and 0.0 <= clear['success_rate'] <= 1.0
     assert results['conditions'] == ['clear', 'noise:0.1']
+
+
+def test_time_resolution_and_noise_conditions_build_the_right_jobs():
+    from lnn_control.train.evaluate import EvalConfig, _job, conditions
+
+    config = EvalConfig(env_kwargs={'control_hz': 20.0}, scenarios=('fog',), severities=(3,),
+                        max_steps=100, noise_vars=(0.2,), rate_scales=(0.5,),
+                        frame_drops=(0.3,))
+    assert conditions(config) == ['clear', 'rate:0.5', 'drop:0.3', 'noise:0.2', 'fog:3']
+    slow = _job(config, 'rate:0.5', seed=1, policy_path='p.pt')
+    assert slow.env_kwargs['control_hz'] == 10.0 and slow.options.max_steps == 50
+    assert _job(config, 'drop:0.3', 1, 'p.pt').options.frame_drop == 0.3
+    assert _job(config, 'noise:0.2', 1, 'p.pt').options.input_noise_var == 0.2
+    fog = _job(config, 'fog:3', 1, 'p.pt')
+    assert fog.scenario == 'fog:3' and fog.options.beta == 0.0
+    with pytest.raises(ValueError, match='EvalConfig.severities'):
+        EvalConfig(severities=(7,))

@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--no-progress', action='store_true')
 
 
-def load_study(path: str | Path) -> tuple[EvalConfig, dict[str, str], dict[str, list[str]]]:
+def load_study(path: str | Path) -> tuple[EvalConfig, dict[str, str]]:
     """Read an evaluation YAML: ``grid`` (``EvalConfig``) and ``policies`` (name -> path)."""
     path = Path(path)
     try:
@@ -56,7 +56,7 @@ def load_study(path: str | Path) -> tuple[EvalConfig, dict[str, str], dict[str, 
     except (TypeError, ValueError) as exc:
         raise ValueError(f'{path}: grid: {exc}') from None
     policies = {str(k): str(v) for k, v in (doc.get('policies') or {}).items()}
-    return config, policies, {}
+    return config, policies
 
 
 def shifts_seen(policies: Mapping[str, str]) -> dict[str, list[str]]:
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
     os.environ.setdefault('MUJOCO_GL', 'osmesa')
     try:
-        config, policies, _ = load_study(args.config)
+        config, policies = load_study(args.config)
         if args.policy:
             policies = dict(p.split('=', 1) for p in args.policy)
         missing = [p for p in policies.values() if not Path(p).is_file()]
