@@ -150,3 +150,12 @@ def test_time_resolution_and_noise_conditions_build_the_right_jobs():
     assert fog.scenario == 'fog:3' and fog.options.beta == 0.0
     with pytest.raises(ValueError, match='EvalConfig.severities'):
         EvalConfig(severities=(7,))
+
+
+def test_run_without_any_data_says_how_to_get_some(tmp_path):
+    from lnn_control.train.demos import DatasetError
+    from lnn_control.train.pipeline import train_run
+
+    config = TrainConfig.from_dict({'data': {'episodes': 0}})
+    with pytest.raises(DatasetError, match='no data: set data.episodes > 0'):
+        train_run(config, tmp_path / 'run', progress=False)
