@@ -65,13 +65,22 @@ def plot_success_vs_severity(results: Mapping[str, Any], path: str | Path) -> No
     rows = max(1, -(-len(scenarios) // cols))
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False,
                              sharey=True)
-    xs = [0, *severities]
+    xs = np.array([0, *severities], dtype=float)
+    models = list(results['models'])
+    # One colour per core, dashed for the randomized regime; a small x offset per model keeps
+    # identical curves from hiding each other.
+    cores = sorted({m.removesuffix('_rand') for m in models})
+    colours = plt.get_cmap('tab10')
     for ax, scenario in zip(axes.flat, scenarios, strict=False):
-        for model, per in results['models'].items():
+        for i, model in enumerate(models):
+            per = results['models'][model]
             ys = [per['clear']['success_rate']]
             ys += [per[f'{scenario}:{s}']['success_rate'] if f'{scenario}:{s}' in per
                    else np.nan for s in severities]
-            ax.plot(xs, ys, marker='o', label=model)
+            offset = 0.25 * (i / max(len(models) - 1, 1) - 0.5)
+            ax.plot(xs + offset, ys, marker='o', ms=3, lw=1.2, label=model,
+                    color=colours(cores.index(model.removesuffix('_rand')) % 10),
+                    ls='--' if model.endswith('_rand') else '-')
         ax.set_title(scenario)
         ax.set_xticks(xs)
         ax.set_ylim(-0.05, 1.05)
@@ -80,9 +89,9 @@ def plot_success_vs_severity(results: Mapping[str, Any], path: str | Path) -> No
         ax.axis('off')
     axes[0][0].set_ylabel('success rate')
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc='lower center', ncol=min(len(labels), 5), fontsize=8)
-    fig.supxlabel('severity (0 = clear)', y=0.06)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles, labels, loc='lower center', ncol=min(len(labels), 7), fontsize=8)
+    fig.supxlabel('severity (0 = clear)', y=0.1)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
