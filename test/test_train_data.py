@@ -145,3 +145,26 @@ def test_rosbag2_wrong_topic_names_the_topics(tmp_path):
         import_bag(bag, tmp_path / 'demos', BagConfig(imu_topic='/imu', command_topic='/cmd'))
     with pytest.raises(ValueError, match='BagConfig.imu_topic'):
         BagConfig(imu_topic='imu')
+
+
+def test_train_from_a_bag_through_the_cli(tmp_path):
+    """The user path: ``lnn-control train CONFIG --bag BAG --image-topic ...`` with no sim."""
+    import yaml
+
+    from lnn_control.cli import main
+
+    bag = tmp_path / 'bag'
+    _write_bag(bag, 'mcap', frames=40)
+    config = tmp_path / 'bag.yaml'
+    config.write_text(yaml.safe_dump({
+        'name': 'from_bag', 'policy': {'image_hw': [40, 48]},
+        'data': {'episodes': 0}, 'dagger': {'rounds': 0},
+        'train': {'seq_len': 16, 'batch_size': 2, 'epochs': 1, 'steps_per_epoch': 2,
+                  'val_fraction': 0.0}}))
+    code = main(['train', str(config), '--out', str(tmp_path / 'run'), '--bag', str(bag),
+                 '--image-topic', '/cam', '--imu-topic', '/imu', '--command-topic', '/cmd',
+                 '--max-angular-z', '2.0', '--no-progress', '--threads', '1'])
+    assert code == 0
+    meta = read_manifest(tmp_path / 'run' / 'bags')
+    assert meta.image_hw == (40, 48) and meta.source.startswith('rosbag2:')
+    assert (tmp_path / 'run' / 'policy.pt').is_file()
