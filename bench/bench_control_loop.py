@@ -28,9 +28,9 @@ from lnn_control.nodes.launcher import LaunchOptions, LaunchSession  # noqa: E40
 from lnn_control.paths import config_path  # noqa: E402
 
 VEHICLES = {
-    # vehicle: (launch set, vehicle node, shipped policy, bridge set)
-    'rover': ('drive', 'drive_node', 'rover_ncp_cfc.pt'),
-    'quad': ('fly', 'flight_node', 'quad_ncp_cfc.pt'),
+    # vehicle: (launch set, vehicle node, shipped policy, control rate of the benchmark)
+    'rover': ('drive', 'drive_node', 'rover_ncp_cfc.pt', 20),
+    'quad': ('fly', 'flight_node', 'quad_ncp_cfc.pt', 50),
 }
 GOAL_LATENCY_P99_MS = 10.0
 
@@ -52,11 +52,13 @@ def policy_for(vehicle: str, shipped: str, folder: Path) -> tuple[str, str]:
 
 
 def bench(vehicle: str, seconds: float, warmup: float, folder: Path) -> bool:
-    set_name, node_name, shipped = VEHICLES[vehicle]
+    set_name, node_name, shipped, rate_hz = VEHICLES[vehicle]
     checkpoint, source = policy_for(vehicle, shipped, folder)
     options = LaunchOptions(checkpoint=checkpoint, overrides={
-        'sim_bridge_node': {'laps': 0, 'max_episodes': 0, 'max_episode_s': 3600.0,
-                            'end_on_departure': False, 'progress_period_s': 60.0}})
+        node_name: {'rate_hz': float(rate_hz)},
+        'sim_bridge_node': {'control_hz': rate_hz, 'laps': 0, 'max_episodes': 0,
+                            'max_episode_s': 3600.0, 'end_on_departure': False,
+                            'progress_period_s': 60.0}})
     bridge = start_bridge(vehicle, options)
     try:
         with LaunchSession(set_name, options) as session:

@@ -62,7 +62,7 @@ def test_quad_action_by_name_and_clipped():
 def test_bridge_config_validation_and_round_trip():
     cfg = BridgeConfig(vehicle='quad', scenario='wind:3')
     assert BridgeConfig.from_dict(cfg.to_dict()) == cfg
-    assert cfg.rate_hz == 50 and cfg.command_topic == 'attitude_cmd'
+    assert cfg.rate_hz == 25 and cfg.command_topic == 'attitude_cmd'
     with pytest.raises(ValueError, match='BridgeConfig.vehicle'):
         BridgeConfig(vehicle='boat')
     with pytest.raises(ValueError, match='BridgeConfig.track_length'):

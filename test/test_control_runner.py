@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from lnn_control.control.ground_truth import ExpertRunner, decode_privileged, encode_privileged
-from lnn_control.control.policies import make_runner
+from lnn_control.control.policies import make_runner, trained_rate_hz
 from lnn_control.control.runner import PolicyRunner, RunnerError
 from lnn_control.models.checkpoint import save_checkpoint
 from lnn_control.models.policy import Policy, PolicyConfig
@@ -63,3 +63,9 @@ def test_expert_runner_acts_on_decoded_ground_truth():
     runner.update(decode_privileged(encode_privileged(state)))
     action = runner.act(None, None, 0.02)
     assert action.shape == (4,) and action[1] > 0  # pitch nose-down to fly towards the goal
+
+
+def test_trained_rate_from_checkpoint_metadata():
+    assert trained_rate_hz({'env_kwargs': {'control_hz': 25}}) == 25.0
+    assert trained_rate_hz({'env_kwargs': {}}) is None
+    assert trained_rate_hz({}) is None

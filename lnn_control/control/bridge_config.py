@@ -11,7 +11,7 @@ from lnn_control.control.limits import check_range
 SIM_VEHICLES = ('rover', 'quad')
 QUAD_TASKS = {'target': 'lnn_control/QuadTarget-v0', 'hover': 'lnn_control/QuadHover-v0'}
 ROVER_ENV = 'lnn_control/RoverLane-v0'
-DEFAULT_HZ = {'rover': 20, 'quad': 50}
+DEFAULT_HZ = {'rover': 20, 'quad': 25}
 DEFAULT_CMD_TOPIC = {'rover': 'cmd_vel', 'quad': 'attitude_cmd'}
 
 
@@ -31,6 +31,9 @@ class BridgeConfig:
         end_on_departure: A rover lane departure ends the episode; if False a safety driver
             puts the rover back on the lane and the departure is only counted (long runs).
         control_hz: Env step rate = camera and IMU rate (0 = the vehicle's default).
+        image_height, image_width: Camera image size (0 = the env's default); match the size
+            the policy was trained on (the node resizes anything else, which is not the same
+            picture as a native render).
         max_episode_s: Simulated seconds before an episode is cut.
         real_time_factor: Simulated seconds per wall second.
         publish_clock: Publish ``/clock`` (sim time) and stamp messages with it.
@@ -54,6 +57,8 @@ class BridgeConfig:
     track_split: str = 'eval'
     end_on_departure: bool = True
     control_hz: int = 0
+    image_height: int = 0
+    image_width: int = 0
     max_episode_s: float = 120.0
     real_time_factor: float = 1.0
     publish_clock: bool = False
@@ -89,6 +94,14 @@ class BridgeConfig:
             raise ValueError(f'{name}.track_length: expected 0 (default) or >= 5 m, '
                              f'got {self.track_length!r}')
         check_range(name, 'control_hz', self.control_hz, 0, 100)
+        for field in ('image_height', 'image_width'):
+            value = getattr(self, field)
+            if value and not 8 <= value <= 1024:
+                raise ValueError(f'{name}.{field}: expected 0 (env default) or 8-1024 pixels, '
+                                 f'got {value!r}')
+        if bool(self.image_height) != bool(self.image_width):
+            raise ValueError(f'{name}.image_height/image_width: give both or neither, got '
+                             f'{self.image_height}x{self.image_width}')
         check_range(name, 'max_episode_s', self.max_episode_s, 1.0, 3600.0)
         check_range(name, 'real_time_factor', self.real_time_factor, 0.05, 20.0)
         for topic in ('image_topic', 'imu_topic', 'ground_truth_topic', 'odom_topic',

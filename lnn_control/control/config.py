@@ -160,7 +160,7 @@ class FlightConfig:
 
     checkpoint: str = 'policies/quad_ncp_cfc.pt'
     policy_mode: str = 'checkpoint'
-    rate_hz: float = 50.0
+    rate_hz: float = 25.0
     output: str = 'generic'
     px4_release: str = '1.16'
     image_topic: str = 'camera/image_raw'

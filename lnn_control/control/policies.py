@@ -49,3 +49,10 @@ def make_runner(vehicle: str, policy_mode: str, checkpoint: Path, rate_hz: float
                               f'{spec.expert_class}: {exc}') from exc
         return ExpertRunner(expert_cls(), spec.image_hw, spec.action_dim)
     raise RunnerError(f"policy_mode: expected 'checkpoint' or 'expert', got {policy_mode!r}")
+
+
+def trained_rate_hz(metadata: dict) -> float | None:
+    """The control rate a checkpoint was trained at (its env kwargs), if recorded."""
+    kwargs = metadata.get('env_kwargs') if isinstance(metadata, dict) else None
+    rate = kwargs.get('control_hz') if isinstance(kwargs, dict) else None
+    return float(rate) if isinstance(rate, (int, float)) else None

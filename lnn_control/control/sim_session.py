@@ -108,6 +108,8 @@ class SimSession:
         else:
             kwargs = {'control_hz': int(config.rate_hz)}
             env_id = QUAD_TASKS[config.quad_task]
+        if config.image_height:
+            kwargs['image_hw'] = (config.image_height, config.image_width)
         self.env = gym.make(env_id, scenario=config.scenario, max_episode_steps=steps,
                             disable_env_checker=True, **kwargs)
         self.dt = 1.0 / config.rate_hz

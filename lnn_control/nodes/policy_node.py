@@ -27,7 +27,7 @@ from lnn_control.control.config import resolve_checkpoint
 from lnn_control.control.ground_truth import ExpertRunner, decode_privileged
 from lnn_control.control.inputs import SensorInputs
 from lnn_control.control.loop import ControlLoop, TickResult
-from lnn_control.control.policies import make_runner
+from lnn_control.control.policies import make_runner, trained_rate_hz
 from lnn_control.control.runner import RunnerError
 from lnn_control.control.timing import LoopStats, PhaseLock
 from lnn_control.nodes.common import (
@@ -76,6 +76,12 @@ class PolicyNode(Node):
         except RunnerError as exc:
             raise StartupError(f'{self.get_name()}: {exc}') from exc
         self.warn = Throttled(self.get_logger().warning)
+        trained = trained_rate_hz(getattr(self.runner, 'metadata', {}))
+        if trained is not None and abs(trained - cfg.rate_hz) > 1e-6:
+            self.get_logger().warning(f'the policy was trained at {trained:g} Hz and runs at '
+                                      f'{cfg.rate_hz:g} Hz: it gets the real elapsed time, but '
+                                      'expect some difference')
+        self._camera_hw: tuple[int, int] | None = None
         self.make_outputs()
         expert = isinstance(self.runner, ExpertRunner)
         extra = {GROUND_TRUTH: max(cfg.camera_timeout_s, cfg.imu_timeout_s)} if expert else {}
@@ -146,7 +152,12 @@ class PolicyNode(Node):
                                          stamp_to_s(msg.header.stamp), self._now())
         if error:
             self.warn('camera', error)
-        elif self.phase is not None:
+            return
+        if (msg.height, msg.width) != self._camera_hw:
+            self._camera_hw = (msg.height, msg.width)
+            self.get_logger().info(f'camera {msg.width}x{msg.height} {msg.encoding}, policy '
+                                   f'input {self.runner.image_hw[1]}x{self.runner.image_hw[0]}')
+        if self.phase is not None:
             with self._frame_arrived:
                 self.phase.on_frame(wall)
                 self._frames += 1
