@@ -282,6 +282,8 @@ def print_summary(session: LaunchSession) -> None:
     print('\n=== summary ===')
     for event in session.monitor.episodes:
         print('  ' + (format_event(event) or ''))
+    if session.monitor.progress and not session.monitor.done:
+        print('  last progress: ' + (format_event(session.monitor.progress) or ''))
     summary = node.stats.summary()
     print(f'  control loop: {summary.format()}')
     print(f'  watchdog trips {node.inputs.watchdog.trips}, rejected samples '
