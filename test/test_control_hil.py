@@ -88,3 +88,13 @@ def test_shipped_thresholds_load_for_both_vehicles():
     assert rover.rate_tolerance == 0.05 and math.isinf(quad.max_departures_per_km)
     with pytest.raises(ValueError, match="no 'boat' block"):
         load_thresholds(config_path('hil.yaml'), 'boat')
+
+
+def test_fault_and_threshold_configs_round_trip():
+    faults = FaultConfig(drop_rate=0.1, delay_s=0.02, jitter_s=0.01)
+    assert FaultConfig.from_dict(faults.to_dict()) == faults and faults.delays
+    assert not FaultConfig().delays
+    t = Thresholds(max_latency_p99_ms=12.0, max_missed_ticks=2)
+    assert Thresholds.from_dict(t.to_dict()) == t
+    with pytest.raises(ValueError, match="Thresholds: unknown parameter\\(s\\) \\['max_lag'\\]"):
+        Thresholds.from_dict({'max_lag': 1.0})
