@@ -159,3 +159,14 @@ def test_run_without_any_data_says_how_to_get_some(tmp_path):
     config = TrainConfig.from_dict({'data': {'episodes': 0}})
     with pytest.raises(DatasetError, match='no data: set data.episodes > 0'):
         train_run(config, tmp_path / 'run', progress=False)
+
+
+def test_early_stopping_stops_after_patience_epochs_without_improvement():
+    from lnn_control.train.callbacks import EarlyStopping
+
+    stop = EarlyStopping(patience=2, min_delta=0.01)
+    losses = [1.0, 0.5, 0.495, 0.6]  # 0.495 is not better by min_delta
+    assert [stop.on_epoch_end(i, {'val/loss': v}) for i, v in enumerate(losses)] == [
+        True, True, True, False]
+    with pytest.raises(ValueError, match='EarlyStopping.patience'):
+        EarlyStopping(patience=0)

@@ -12,7 +12,7 @@ after a longer gap, and the vehicle keeps the last command meanwhile).
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -67,7 +67,6 @@ class RolloutResult:
     metrics: dict[str, float]
     episode: Episode | None = None
     traces: np.ndarray | None = None
-    frames: list[np.ndarray] = field(default_factory=list)
 
 
 def _load(entry: str) -> Any:
@@ -127,8 +126,8 @@ class _PolicyDriver:
 
 
 def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
-                policy: Any = None, rng: np.random.Generator, scenario: str | None = None,
-                render_frames: bool = False) -> RolloutResult:
+                policy: Any = None, rng: np.random.Generator,
+                scenario: str | None = None) -> RolloutResult:
     """Drive one episode; see ``RolloutOptions``. ``policy=None`` means the expert drives."""
     reset_options = {'scenario': scenario} if scenario is not None else None
     obs, info = env.reset(seed=seed, options=reset_options)
@@ -137,7 +136,7 @@ def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
     dt = control_period(env)
     expert_drives = policy is None or rng.random() < options.beta
     driver = _PolicyDriver(policy, dt) if policy is not None else None
-    images, imus, labels, executed, elapsed, traces, frames = [], [], [], [], [], [], []
+    images, imus, labels, executed, elapsed, traces = [], [], [], [], [], []
     noise = np.zeros(env.action_space.shape, np.float32)
     low, high = env.action_space.low, env.action_space.high
     action = np.zeros(env.action_space.shape, np.float32)
@@ -165,8 +164,6 @@ def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
         action = np.clip(action, low, high).astype(np.float32)
         if options.record:
             executed.append(action)
-        if render_frames:
-            frames.append(obs['image'])
         obs, _, terminated, truncated, info = env.step(action)
         if terminated or truncated:
             break
@@ -177,7 +174,7 @@ def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
     if options.record:
         episode = Episode(np.stack(images), np.stack(imus), np.stack(labels),
                           np.asarray(elapsed, np.float32), np.stack(executed))
-    return RolloutResult(metrics, episode, np.stack(traces) if traces else None, frames)
+    return RolloutResult(metrics, episode, np.stack(traces) if traces else None)
 
 
 def episode_metrics(info: dict[str, Any]) -> dict[str, float]:

@@ -92,13 +92,6 @@ def run_job(job: EpisodeJob) -> RolloutResult:
                        scenario=job.scenario)
 
 
-def close_cached_env() -> None:
-    """Release the in-process env (tests and single-worker runs call this at the end)."""
-    if _CACHE.env is not None:
-        _CACHE.env.close()
-    _CACHE.env, _CACHE.env_key = None, None
-
-
 def run_jobs(jobs: Sequence[EpisodeJob], workers: int = 2,
              desc: str | None = None) -> Iterator[RolloutResult]:
     """Yield each job's result, in job order, from ``workers`` processes (spawned: a fresh
