@@ -4,18 +4,24 @@ PY := $(VENV)/bin/python
 export MUJOCO_GL ?= osmesa
 export PYOPENGL_PLATFORM ?= osmesa
 
-.PHONY: setup drive test lint bench
+.PHONY: setup drive fly test lint bench
 setup:
 	@bash scripts/bootstrap.sh
 
 drive: setup
 	$(PY) -m lnn_control.cli launch sim_drive
 
+fly: setup
+	$(PY) -m lnn_control.cli launch sim_fly
+
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider test
 
 lint: setup
-	$(VENV)/bin/ruff check lnn_control test bench launch
+	$(VENV)/bin/ruff check .
 
 bench: setup
 	$(PY) bench/bench_models.py
+	$(PY) bench/bench_rover_env.py
+	$(PY) bench/bench_quad_env.py
+	$(PY) bench/bench_control_loop.py
