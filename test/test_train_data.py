@@ -33,6 +33,10 @@ def test_demo_round_trip_and_append(tmp_path):
     batch = data.sample(5, np.random.default_rng(0))
     assert batch.images.shape == (5, 16, 8, 12, 3) and batch.images.dtype == np.uint8
     assert batch.actions.shape == (5, 16, 1) and batch.elapsed.shape == (5, 16)
+    assert not batch.cold.any()
+    starts = data.sample(3, np.random.default_rng(0), start_fraction=1.0)
+    assert starts.cold.all()  # episode starts: the zero state is the true one
+    assert any(np.array_equal(starts.images[0], e.images[:16]) for e in data.episodes)
     resized = SequenceDataset([tmp_path], seq_len=16, image_hw=(4, 6))
     assert resized.sample(1, np.random.default_rng(0)).images.shape[2:] == (4, 6, 3)
 

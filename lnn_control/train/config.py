@@ -104,6 +104,7 @@ class OptimSection:
     epochs: int = 20
     steps_per_epoch: int = 100
     burn_in: int = 4
+    start_fraction: float = 0.0
     grad_clip: float = 1.0
     val_fraction: float = 0.1
 
@@ -116,6 +117,7 @@ class OptimSection:
         _check('train', 'epochs', self.epochs, 1)
         _check('train', 'steps_per_epoch', self.steps_per_epoch, 1)
         _check('train', 'burn_in', self.burn_in, 0, self.seq_len - 1)
+        _check('train', 'start_fraction', self.start_fraction, 0.0, 1.0)
         _check('train', 'grad_clip', self.grad_clip, 1e-6)
         _check('train', 'val_fraction', self.val_fraction, 0.0, 0.9)
 

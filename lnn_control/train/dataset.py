@@ -23,17 +23,18 @@ from lnn_control.train.demos import (
 
 @dataclass(frozen=True, eq=False)
 class Batch:
-    """A batch of windows.
+    """A batch of windows; ``cold`` marks windows that start at their episode's first step.
 
     Shape:
         images (B, T, H, W, 3) uint8, imu (B, T, 6) float32, actions (B, T, A) float32,
-        elapsed (B, T) float32 seconds.
+        elapsed (B, T) float32 seconds, cold (B,) bool.
     """
 
     images: np.ndarray
     imu: np.ndarray
     actions: np.ndarray
     elapsed: np.ndarray
+    cold: np.ndarray
 
 
 def _resized(episode: Episode, image_hw: tuple[int, int]) -> Episode:
@@ -129,13 +130,20 @@ class SequenceDataset:
         train = SequenceDataset((), seq_len=self.seq_len, episodes=(self.meta, pick[n_val:]))
         return train, val
 
-    def sample(self, batch_size: int, rng: np.random.Generator) -> Batch:
-        """``batch_size`` random windows, episodes weighted by how many windows they hold."""
+    def sample(self, batch_size: int, rng: np.random.Generator,
+               start_fraction: float = 0.0) -> Batch:
+        """``batch_size`` random windows, episodes weighted by how many windows they hold.
+
+        A share ``start_fraction`` of the windows starts at the episode's first step: there the
+        zero initial state is the true one, as on the vehicle at start-up.
+        """
         which = rng.choice(len(self.episodes), size=batch_size, p=self._weights)
+        cold = rng.random(batch_size) < start_fraction if start_fraction > 0 \
+            else np.zeros(batch_size, bool)
         parts = []
-        for i in which:
+        for i, at_start in zip(which, cold, strict=True):
             episode = self.episodes[i]
-            start = int(rng.integers(0, episode.steps - self.seq_len + 1))
+            start = 0 if at_start else int(rng.integers(0, episode.steps - self.seq_len + 1))
             parts.append((episode, slice(start, start + self.seq_len)))
         return self._stack(parts)
 
@@ -153,4 +161,5 @@ class SequenceDataset:
         return Batch(np.stack([e.images[s] for e, s in parts]),
                      np.stack([e.imu[s] for e, s in parts]),
                      np.stack([e.actions[s] for e, s in parts]),
-                     np.stack([e.elapsed[s] for e, s in parts]))
+                     np.stack([e.elapsed[s] for e, s in parts]),
+                     np.array([s.start == 0 for _, s in parts]))

@@ -124,7 +124,8 @@ def train_run(config: TrainConfig, run_dir: str | Path, *, extra: Sequence[str |
                 resolve_policy_config(config, train), train, train_dir, val_data=val, lr=opt.lr,
                 lr_decay=opt.lr_decay, weight_decay=opt.weight_decay,
                 batch_size=opt.batch_size, steps_per_epoch=opt.steps_per_epoch,
-                burn_in=opt.burn_in, grad_clip=opt.grad_clip, augment=config.augment,
+                burn_in=opt.burn_in, start_fraction=opt.start_fraction,
+                grad_clip=opt.grad_clip, augment=config.augment,
                 seed=config.seed, metadata=metadata(config, folders), device=device)
         else:
             trainer.train_data, trainer.val_data = train, val

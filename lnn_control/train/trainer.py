@@ -3,7 +3,8 @@
 Each gradient step samples ``batch_size`` windows of ``seq_len`` steps, runs the policy over them
 from a zero state with the real elapsed times, and regresses the expert's actions. The first
 ``burn_in`` steps of a window are left out of the loss: the state is still warming up there, and
-on the vehicle it never starts cold mid-lap.
+on the vehicle it never starts cold mid-lap. Windows that start at an episode's first step
+(``start_fraction`` of them) count from step 0: the vehicle does start cold there.
 
 After every epoch the trainer writes ``trainer_state.pt`` (weights, optimizer, counters, the data
 sampler's RNG) atomically, plus the policy as a normal checkpoint (``policy_last.pt``, and
@@ -78,7 +79,8 @@ class ImitationTrainer:
         weight_decay: AdamW weight decay.
         batch_size: Windows per gradient step.
         steps_per_epoch: Gradient steps between checkpoints.
-        burn_in: Leading steps of each window left out of the loss.
+        burn_in: Leading steps of each window left out of the loss (not for episode starts).
+        start_fraction: Share of windows aligned to episode starts (cold-start behaviour).
         grad_clip: Global gradient-norm clip (BPTT through ODE cells can spike).
         augment: Photometric augmentation (randomized regime); ``None`` trains on clean frames.
         seed: Seeds the initial weights and the window sampler.
@@ -91,6 +93,7 @@ class ImitationTrainer:
                  out_dir: str | Path, *, val_data: SequenceDataset | None = None,
                  lr: float = 3e-3, lr_decay: float = 1.0, weight_decay: float = 0.0,
                  batch_size: int = 16, steps_per_epoch: int = 100, burn_in: int = 4,
+                 start_fraction: float = 0.0,
                  grad_clip: float = 1.0, augment: AugmentConfig | None = None, seed: int = 0,
                  metadata: Mapping[str, Any] | None = None, tensorboard: bool = True,
                  device: str = 'cpu') -> None:
@@ -111,7 +114,11 @@ class ImitationTrainer:
         self.out_dir = Path(out_dir)
         self.lr, self.lr_decay, self.weight_decay = lr, lr_decay, weight_decay
         self.batch_size, self.steps_per_epoch = batch_size, steps_per_epoch
+        if not 0.0 <= start_fraction <= 1.0:
+            raise ValueError(f'ImitationTrainer.start_fraction: expected [0, 1], '
+                             f'got {start_fraction!r}')
         self.burn_in, self.grad_clip, self.augment = burn_in, grad_clip, augment
+        self.start_fraction = start_fraction
         self.seed = seed
         self.metadata = dict(metadata or {})
         self.tensorboard = tensorboard
@@ -137,19 +144,23 @@ class ImitationTrainer:
 
     # -- one step ----------------------------------------------------------------------------
     def loss(self, batch: Batch) -> torch.Tensor:
-        """Mean squared error in half-range units over the steps after burn-in."""
+        """Mean squared error in half-range units over the steps after burn-in (all steps of a
+        window that starts its episode)."""
         images, imu, elapsed, target = (
             torch.from_numpy(a).to(self.device, non_blocking=True)
             for a in (batch.images, batch.imu, batch.elapsed, batch.actions))
         predicted, _ = self.policy(images, imu, elapsed)
         error = (predicted - target) / self.scale
-        return error[:, self.burn_in:].pow(2).mean()
+        mask = torch.ones(error.shape[:2], device=self.device)
+        mask[~torch.from_numpy(batch.cold).to(self.device), :self.burn_in] = 0.0
+        squared = error.pow(2).mean(-1) * mask
+        return squared.sum() / mask.sum()
 
     def _train_step(self) -> float:
-        batch = self.train_data.sample(self.batch_size, self.rng)
+        batch = self.train_data.sample(self.batch_size, self.rng, self.start_fraction)
         if self.augment is not None:
             batch = Batch(augment_images(batch.images, self.augment, self.rng), batch.imu,
-                          batch.actions, batch.elapsed)
+                          batch.actions, batch.elapsed, batch.cold)
         loss = self.loss(batch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
