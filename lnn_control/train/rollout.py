@@ -20,6 +20,9 @@ import torch
 
 from lnn_control.train.demos import Episode
 
+#: Longest elapsed time fed to a policy, as ``PolicyRunner``'s default ``max_dt``.
+MAX_ELAPSED_S = 1.0
+
 EXPERTS = {'rover': 'lnn_control.sim.rover_expert:RoverExpert',
            'quad': 'lnn_control.sim.quad_expert:QuadExpert'}
 
@@ -117,7 +120,7 @@ class _PolicyDriver:
             action, self.hx = self.policy.step(
                 torch.from_numpy(np.ascontiguousarray(frame)).unsqueeze(0),
                 torch.from_numpy(np.asarray(imu, dtype=np.float32)).unsqueeze(0),
-                torch.tensor([elapsed], dtype=torch.float32), self.hx)
+                torch.tensor([min(elapsed, MAX_ELAPSED_S)], dtype=torch.float32), self.hx)
         return action.reshape(-1).numpy().astype(np.float32)
 
     def state_vector(self) -> np.ndarray:
