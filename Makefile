@@ -4,15 +4,12 @@ PY := $(VENV)/bin/python
 export MUJOCO_GL ?= osmesa
 export PYOPENGL_PLATFORM ?= osmesa
 
-.PHONY: setup drive fly test lint bench
+.PHONY: setup drive test lint bench
 setup:
 	@bash scripts/bootstrap.sh
 
 drive: setup
 	$(PY) -m lnn_control.cli launch sim_drive
-
-fly: setup
-	$(PY) -m lnn_control.cli launch sim_fly
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider test
