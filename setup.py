@@ -27,6 +27,7 @@ ROS_WHEELS = [
     'ros-jazzy-std-srvs',
     'ros-jazzy-diagnostic-msgs',
     'ros-jazzy-nav-msgs',
+    'ros-jazzy-rosgraph-msgs',
 ]
 
 setup(
