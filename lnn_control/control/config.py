@@ -59,6 +59,22 @@ def resolve_checkpoint(path: str, config_dir: Path) -> Path:
     return p if p.is_absolute() else config_dir / p
 
 
+def check_loop_fields(config: DriveConfig | FlightConfig) -> None:
+    """Validate the control-loop fields that every policy node's config shares."""
+    name = type(config).__name__
+    check_choice(name, 'policy_mode', config.policy_mode, POLICY_MODES)
+    check_range(name, 'rate_hz', config.rate_hz, 1.0, 1000.0)
+    check_range(name, 'camera_timeout_s', config.camera_timeout_s, 1e-3, 10.0)
+    check_range(name, 'imu_timeout_s', config.imu_timeout_s, 1e-3, 10.0)
+    check_range(name, 'diagnostics_period_s', config.diagnostics_period_s, 0.05, 60.0)
+    check_range(name, 'phase_offset_s', config.phase_offset_s, -config.frame_wait_s,
+                0.45 / config.rate_hz)
+    check_range(name, 'frame_wait_s', config.frame_wait_s, 0.0, 0.5 / config.rate_hz)
+    check_range(name, 'torch_threads', config.torch_threads, 1, 64)
+    if config.policy_mode == 'checkpoint' and not config.checkpoint:
+        raise ValueError(f'{name}.checkpoint: expected a file path, got {config.checkpoint!r}')
+
+
 @dataclass(frozen=True)
 class DriveConfig:
     """Parameters of ``drive_node``.
@@ -110,22 +126,12 @@ class DriveConfig:
 
     def __post_init__(self) -> None:
         name = type(self).__name__
-        check_choice(name, 'policy_mode', self.policy_mode, POLICY_MODES)
+        check_loop_fields(self)
         check_choice(name, 'output', self.output, ROVER_OUTPUTS)
-        check_range(name, 'rate_hz', self.rate_hz, 1.0, 1000.0)
         for topic in ('image_topic', 'imu_topic', 'cmd_topic', 'ground_truth_topic'):
             check_topic(name, topic, getattr(self, topic))
-        check_range(name, 'camera_timeout_s', self.camera_timeout_s, 1e-3, 10.0)
-        check_range(name, 'imu_timeout_s', self.imu_timeout_s, 1e-3, 10.0)
         check_range(name, 'cruise_speed', self.cruise_speed, 0.0, 50.0)
         check_range(name, 'wheelbase', self.wheelbase, 1e-2, 10.0)
-        check_range(name, 'diagnostics_period_s', self.diagnostics_period_s, 0.05, 60.0)
-        check_range(name, 'phase_offset_s', self.phase_offset_s, -self.frame_wait_s,
-                    0.45 / self.rate_hz)
-        check_range(name, 'frame_wait_s', self.frame_wait_s, 0.0, 0.5 / self.rate_hz)
-        check_range(name, 'torch_threads', self.torch_threads, 1, 64)
-        if self.policy_mode == 'checkpoint' and not self.checkpoint:
-            raise ValueError(f'{name}.checkpoint: expected a file path, got {self.checkpoint!r}')
         self.limits()  # validates the steering limits
 
     def limits(self) -> RoverLimits:
@@ -190,26 +196,16 @@ class FlightConfig:
 
     def __post_init__(self) -> None:
         name = type(self).__name__
-        check_choice(name, 'policy_mode', self.policy_mode, POLICY_MODES)
+        check_loop_fields(self)
         check_choice(name, 'output', self.output, QUAD_OUTPUTS)
         check_choice(name, 'px4_release', self.px4_release, PX4_RELEASES)
-        check_range(name, 'rate_hz', self.rate_hz, 1.0, 1000.0)
         for topic in ('image_topic', 'imu_topic', 'cmd_topic', 'ground_truth_topic',
                       'px4_setpoint_topic', 'px4_offboard_topic', 'mavros_topic'):
             check_topic(name, topic, getattr(self, topic))
         check_range(name, 'offboard_rate_hz', self.offboard_rate_hz, 2.1, 1000.0)
-        check_range(name, 'camera_timeout_s', self.camera_timeout_s, 1e-3, 10.0)
-        check_range(name, 'imu_timeout_s', self.imu_timeout_s, 1e-3, 10.0)
         check_range(name, 'failsafe_hold_s', self.failsafe_hold_s, 0.0, 60.0)
         check_range(name, 'descent_thrust', self.descent_thrust, 0.0,
                     self.hover_thrust - self.thrust_min)
-        check_range(name, 'diagnostics_period_s', self.diagnostics_period_s, 0.05, 60.0)
-        check_range(name, 'phase_offset_s', self.phase_offset_s, -self.frame_wait_s,
-                    0.45 / self.rate_hz)
-        check_range(name, 'frame_wait_s', self.frame_wait_s, 0.0, 0.5 / self.rate_hz)
-        check_range(name, 'torch_threads', self.torch_threads, 1, 64)
-        if self.policy_mode == 'checkpoint' and not self.checkpoint:
-            raise ValueError(f'{name}.checkpoint: expected a file path, got {self.checkpoint!r}')
         self.limits()
 
     def limits(self) -> QuadLimits:
