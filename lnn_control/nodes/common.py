@@ -102,15 +102,24 @@ class Throttled:
             self._suppressed[key] = self._suppressed.get(key, 0) + 1
 
 
-def run_node(node_cls: type, args: list[str] | None) -> int:
-    """Init rclpy, spin ``node_cls`` on a MultiThreadedExecutor, shut down cleanly."""
+def spin_multithreaded(node: Node) -> None:
+    """Spin until shutdown on three threads: the control tick's group never waits on sensors."""
+    executor = MultiThreadedExecutor(num_threads=3)
+    executor.add_node(node)
+    executor.spin()
+
+
+def run_node(node_cls: type, args: list[str] | None,
+             spin: Callable[[Any], None] = spin_multithreaded) -> int:
+    """Init rclpy, build ``node_cls`` and ``spin`` it, shut down cleanly.
+
+    Start-up errors print one line and return 1; Ctrl-C and external shutdown return 0.
+    """
     rclpy.init(args=args)
     node = None
     try:
         node = node_cls()
-        executor = MultiThreadedExecutor(num_threads=3)
-        executor.add_node(node)
-        executor.spin()
+        spin(node)
     except StartupError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1

@@ -24,7 +24,7 @@ from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, Imu, JointState
@@ -43,6 +43,7 @@ from lnn_control.nodes.common import (
     Throttled,
     declare_config,
     require,
+    run_node,
 )
 
 #: Release timer period for delayed messages (fault injection only).
@@ -231,30 +232,20 @@ class SimBridgeNode(Node):
         super().destroy_node()
 
 
+def spin_until_done(node: SimBridgeNode) -> None:
+    """Spin until the bridge has run its laps, then briefly so the last events go out."""
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    while rclpy.ok() and not node.done:
+        executor.spin_once(timeout_sec=0.1)
+    deadline = time.monotonic() + 0.5
+    while rclpy.ok() and time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.05)
+
+
 def main(args: list[str] | None = None) -> int:
     """Console script ``sim_bridge_node``: runs until the laps are done (or Ctrl-C)."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = SimBridgeNode()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        while rclpy.ok() and not node.done:
-            executor.spin_once(timeout_sec=0.1)
-        deadline = time.monotonic() + 0.5  # let the last events go out
-        while rclpy.ok() and time.monotonic() < deadline:
-            executor.spin_once(timeout_sec=0.05)
-    except StartupError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
-
+    return run_node(SimBridgeNode, args, spin=spin_until_done)
 
 if __name__ == '__main__':
     sys.exit(main())
