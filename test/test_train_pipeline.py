@@ -59,6 +59,17 @@ def test_training_reduces_loss_and_writes_checkpoints(tmp_path):
     assert meta['epoch'] == 4 and policy.config.image_hw == (40, 48)
 
 
+def test_learning_rate_decays_to_its_floor_and_the_optimizer_uses_it(tmp_path):
+    data = _synthetic(tmp_path / 'demos', episodes=2)
+    trainer = _trainer(data, tmp_path / 'run', lr_decay=0.5, lr_min=2e-3)
+    assert [trainer.learning_rate(e) for e in range(4)] == pytest.approx([1e-2, 5e-3, 2.5e-3,
+                                                                          2e-3])
+    trainer.learn(4, progress_bar=False)
+    assert trainer.optimizer.param_groups[0]['lr'] == pytest.approx(2e-3)
+    with pytest.raises(ValueError, match='lr_min'):
+        _trainer(data, tmp_path / 'bad', lr_min=0.1)
+
+
 def test_resume_after_kill_matches_uninterrupted_run(tmp_path):
     data = _synthetic(tmp_path / 'demos')
     straight = _trainer(data, tmp_path / 'a').learn(3, progress_bar=False)

@@ -100,6 +100,7 @@ class OptimSection:
     batch_size: int = 16
     lr: float = 3e-3
     lr_decay: float = 0.9
+    lr_min: float = 0.0
     weight_decay: float = 0.0
     epochs: int = 20
     steps_per_epoch: int = 100
@@ -113,6 +114,7 @@ class OptimSection:
         _check('train', 'batch_size', self.batch_size, 1)
         _check('train', 'lr', self.lr, 1e-7, 1.0)
         _check('train', 'lr_decay', self.lr_decay, 1e-3, 1.0)
+        _check('train', 'lr_min', self.lr_min, 0.0, self.lr)
         _check('train', 'weight_decay', self.weight_decay, 0.0, 1.0)
         _check('train', 'epochs', self.epochs, 1)
         _check('train', 'steps_per_epoch', self.steps_per_epoch, 1)

@@ -122,7 +122,8 @@ def train_run(config: TrainConfig, run_dir: str | Path, *, extra: Sequence[str |
         if trainer is None:
             trainer = ImitationTrainer(
                 resolve_policy_config(config, train), train, train_dir, val_data=val, lr=opt.lr,
-                lr_decay=opt.lr_decay, weight_decay=opt.weight_decay,
+                lr_decay=opt.lr_decay, lr_min=opt.lr_min,
+                weight_decay=opt.weight_decay,
                 batch_size=opt.batch_size, steps_per_epoch=opt.steps_per_epoch,
                 burn_in=opt.burn_in, start_fraction=opt.start_fraction,
                 grad_clip=opt.grad_clip, augment=config.augment,

@@ -76,6 +76,8 @@ class ImitationTrainer:
         val_data: Held-out episodes for ``val/loss`` and best-checkpoint selection.
         lr: Adam learning rate at epoch 0.
         lr_decay: Learning rate multiplier per epoch (a deterministic function of the epoch).
+        lr_min: Floor of the decayed learning rate, so late DAgger rounds still learn from
+            their new data.
         weight_decay: AdamW weight decay.
         batch_size: Windows per gradient step.
         steps_per_epoch: Gradient steps between checkpoints.
@@ -91,7 +93,8 @@ class ImitationTrainer:
 
     def __init__(self, policy_config: Mapping[str, Any] | Any, train_data: SequenceDataset,
                  out_dir: str | Path, *, val_data: SequenceDataset | None = None,
-                 lr: float = 3e-3, lr_decay: float = 1.0, weight_decay: float = 0.0,
+                 lr: float = 3e-3, lr_decay: float = 1.0, lr_min: float = 0.0,
+                 weight_decay: float = 0.0,
                  batch_size: int = 16, steps_per_epoch: int = 100, burn_in: int = 4,
                  start_fraction: float = 0.0,
                  grad_clip: float = 1.0, augment: AugmentConfig | None = None, seed: int = 0,
@@ -112,7 +115,10 @@ class ImitationTrainer:
         self.policy_config = policy_config
         self.train_data, self.val_data = train_data, val_data
         self.out_dir = Path(out_dir)
+        if not 0.0 <= lr_min <= lr:
+            raise ValueError(f'ImitationTrainer.lr_min: expected [0, lr={lr}], got {lr_min!r}')
         self.lr, self.lr_decay, self.weight_decay = lr, lr_decay, weight_decay
+        self.lr_min = lr_min
         self.batch_size, self.steps_per_epoch = batch_size, steps_per_epoch
         if not 0.0 <= start_fraction <= 1.0:
             raise ValueError(f'ImitationTrainer.start_fraction: expected [0, 1], '
@@ -156,6 +162,11 @@ class ImitationTrainer:
         squared = error.pow(2).mean(-1) * mask
         return squared.sum() / mask.sum()
 
+    def learning_rate(self, epoch: int) -> float:
+        """``max(lr * lr_decay**epoch, lr_min)``: a function of the epoch alone, so a resumed
+        run continues on the same schedule."""
+        return max(self.lr * self.lr_decay ** epoch, self.lr_min)
+
     def _train_step(self) -> float:
         batch = self.train_data.sample(self.batch_size, self.rng, self.start_fraction)
         if self.augment is not None:
@@ -189,7 +200,7 @@ class ImitationTrainer:
         try:
             while self.epoch < epochs:
                 for group in self.optimizer.param_groups:
-                    group['lr'] = self.lr * self.lr_decay ** self.epoch
+                    group['lr'] = self.learning_rate(self.epoch)
                 losses = []
                 for _ in range(self.steps_per_epoch):
                     losses.append(self._train_step())
