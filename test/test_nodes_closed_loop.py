@@ -16,8 +16,8 @@ def policy_mode(filename):
     return 'checkpoint' if config_path('policies', filename).is_file() else 'expert'
 
 
-def run(set_name, vehicle_node, mode, bridge, timeout_s):
-    options = LaunchOptions(overrides={vehicle_node: {'policy_mode': mode},
+def run(set_name, vehicle_node, mode, bridge, timeout_s, **vehicle):
+    options = LaunchOptions(overrides={vehicle_node: {'policy_mode': mode, **vehicle},
                                        'sim_bridge_node': bridge})
     events = []
     with LaunchSession(set_name, options, on_event=events.append) as session:
@@ -39,10 +39,15 @@ def test_rover_bridge_and_drive_node_complete_a_lap():
     assert stats.ticks > 100
 
 
-def test_drone_bridge_and_flight_node_reach_the_target():
+@pytest.mark.parametrize('executor', [
+    {'executor': 'events'},
+    # The thread-pool executor, with ticks that start before their frame and wait for it.
+    {'executor': 'multi_threaded', 'phase_offset_s': -0.002, 'frame_wait_s': 0.005}])
+def test_drone_bridge_and_flight_node_reach_the_target(executor):
     finished, final, events, _ = run(
         'sim_fly', 'flight_node', 'expert',
-        {'laps': 1, 'max_episodes': 1, 'seed': 0, 'max_episode_s': 25.0}, timeout_s=60)
+        {'laps': 1, 'max_episodes': 1, 'seed': 0, 'max_episode_s': 25.0}, timeout_s=60,
+        **executor)
     assert finished, f'no flight within the timeout; last events {events[-3:]}'
     (episode,) = final['summaries']
     assert episode['success'] and not episode['crashed']

@@ -16,6 +16,9 @@ from lnn_control.control.limits import QuadLimits, RoverLimits, check_range
 POLICY_MODES = ('checkpoint', 'expert')
 ROVER_OUTPUTS = ('twist', 'ackermann')
 QUAD_OUTPUTS = ('generic', 'px4', 'mavros')
+#: ``events``: rclpy's C++ EventsExecutor, one thread. ``multi_threaded``: rclpy's Python
+#: MultiThreadedExecutor, the sensor and control callback groups on a thread pool.
+EXECUTORS = ('events', 'multi_threaded')
 
 C = TypeVar('C')
 
@@ -71,6 +74,11 @@ def check_loop_fields(config: DriveConfig | FlightConfig) -> None:
                 0.45 / config.rate_hz)
     check_range(name, 'frame_wait_s', config.frame_wait_s, 0.0, 0.5 / config.rate_hz)
     check_range(name, 'torch_threads', config.torch_threads, 1, 64)
+    check_choice(name, 'executor', config.executor, EXECUTORS)
+    if config.executor == 'events' and config.frame_wait_s > 0:
+        raise ValueError(f'{name}.frame_wait_s: {config.frame_wait_s} needs executor '
+                         "'multi_threaded' (on the one-threaded events executor a waiting tick "
+                         'blocks the very frame it waits for); set it to 0.0')
     if config.policy_mode == 'checkpoint' and not config.checkpoint:
         raise ValueError(f'{name}.checkpoint: expected a file path, got {config.checkpoint!r}')
 
@@ -95,11 +103,15 @@ class DriveConfig:
         diagnostics_period_s: Period of /diagnostics messages.
         phase_lock: Shift the tick phase once so ticks follow camera frames closely (lower
             image-to-command latency; the rate stays fixed).
-        phase_offset_s: Tick start relative to frame arrival when phase-locked (negative: just
-            before, absorbing the executor's wake-up; the tick then waits for its frame).
+        phase_offset_s: Tick start relative to frame arrival when phase-locked (> 0: just
+            after, so the frame is there; < 0: just before, and the tick waits for its frame,
+            which needs the multi-threaded executor).
         frame_wait_s: When phase-locked, how long a tick may wait for a late frame (0: never).
         enabled: Drive at start (else wait for the ``enable`` service).
         torch_threads: Intra-op threads for inference (1 keeps latency steady on small CPUs).
+        executor: ``events`` (default: rclpy's C++ events executor; the Python
+            MultiThreadedExecutor's wait loop kept a core busy and starved the tick, see
+            docs/ros2.md) or ``multi_threaded``.
     """
 
     checkpoint: str = 'policies/rover_ncp_cfc.pt'
@@ -119,10 +131,11 @@ class DriveConfig:
     max_steering_rate: float = 4.0
     diagnostics_period_s: float = 1.0
     phase_lock: bool = True
-    phase_offset_s: float = -0.002
-    frame_wait_s: float = 0.006
+    phase_offset_s: float = 0.003
+    frame_wait_s: float = 0.0
     enabled: bool = True
     torch_threads: int = 1
+    executor: str = 'events'
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -152,7 +165,7 @@ class FlightConfig:
     Attributes:
         checkpoint, policy_mode, rate_hz, image_topic, imu_topic, ground_truth_topic, frame_id,
             camera_timeout_s, imu_timeout_s, diagnostics_period_s, phase_lock, phase_offset_s,
-            frame_wait_s, enabled, torch_threads: As in :class:`DriveConfig`.
+            frame_wait_s, enabled, torch_threads, executor: As in :class:`DriveConfig`.
         output: ``generic`` (sensor_msgs/JointState, see ``control.commands``), ``px4`` or
             ``mavros``.
         px4_release: PX4 message layout (``1.14``, ``1.15``, ``1.16``).
@@ -189,10 +202,11 @@ class FlightConfig:
     descent_thrust: float = 0.05
     diagnostics_period_s: float = 1.0
     phase_lock: bool = True
-    phase_offset_s: float = -0.002
-    frame_wait_s: float = 0.005
+    phase_offset_s: float = 0.003
+    frame_wait_s: float = 0.0
     enabled: bool = True
     torch_threads: int = 1
+    executor: str = 'events'
 
     def __post_init__(self) -> None:
         name = type(self).__name__

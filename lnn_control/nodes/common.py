@@ -4,6 +4,7 @@ No Node subclass lives here (one per file); these are the small conversions ever
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import rclpy
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -102,15 +103,50 @@ class Throttled:
             self._suppressed[key] = self._suppressed.get(key, 0) + 1
 
 
-def spin_multithreaded(node: Node) -> None:
-    """Spin until shutdown on three threads: the control tick's group never waits on sensors."""
-    executor = MultiThreadedExecutor(num_threads=3)
+def make_executor(kind: str = 'events', *, context: Any = None,
+                  num_threads: int = 3) -> Executor:
+    """The executor named by a node's ``executor`` parameter.
+
+    ``events`` is rclpy's C++ ``EventsExecutor`` (rclpy.experimental, Jazzy and later): one
+    thread, no Python wait-set rebuild per callback. On the 2-core bench machine the Python
+    ``MultiThreadedExecutor`` kept a core busy in its wait loop and starved the control tick of
+    the GIL (docs/ros2.md). ``multi_threaded`` keeps the callback groups on ``num_threads``
+    threads. An rclpy without the events executor falls back to ``multi_threaded``, saying so.
+    """
+    if kind == 'events':
+        try:
+            from rclpy.experimental.events_executor import EventsExecutor
+        except ImportError as exc:
+            print(f'warning: executor events unavailable ({exc}); using multi_threaded',
+                  file=sys.stderr)
+        else:
+            # It enables faulthandler on sys.stderr, which needs a real file descriptor; a
+            # captured stderr (pytest, an IDE console) has none.
+            with contextlib.redirect_stderr(sys.stderr if _has_fileno(sys.stderr)
+                                            else sys.__stderr__):
+                return EventsExecutor(context=context)
+    elif kind != 'multi_threaded':
+        raise ValueError(f"executor: expected 'events' or 'multi_threaded', got {kind!r}")
+    return MultiThreadedExecutor(num_threads=num_threads, context=context)
+
+
+def _has_fileno(stream: Any) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return False
+    return True
+
+
+def spin_node(node: Node) -> None:
+    """Spin until shutdown on the executor the node's config names (``events`` if none)."""
+    executor = make_executor(getattr(getattr(node, 'config', None), 'executor', 'events'))
     executor.add_node(node)
     executor.spin()
 
 
 def run_node(node_cls: type, args: list[str] | None,
-             spin: Callable[[Any], None] = spin_multithreaded) -> int:
+             spin: Callable[[Any], None] = spin_node) -> int:
     """Init rclpy, build ``node_cls`` and ``spin`` it, shut down cleanly.
 
     Start-up errors print one line and return 1; Ctrl-C and external shutdown return 0.

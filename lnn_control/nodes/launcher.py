@@ -130,7 +130,8 @@ def node_arguments(spec: NodeSpec, options: LaunchOptions) -> list[str]:
 
 
 class LaunchSession:
-    """A set of nodes on one MultiThreadedExecutor in a private rclpy context.
+    """A set of nodes on one executor (the vehicle node's ``executor`` parameter) in a private
+    rclpy context.
 
     Args:
         name: One of ``LAUNCH_SETS``.
@@ -146,8 +147,8 @@ class LaunchSession:
                  on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         import rclpy
         from rclpy.context import Context
-        from rclpy.executors import MultiThreadedExecutor
 
+        from lnn_control.nodes.common import make_executor
         from lnn_control.nodes.hil_monitor import HilMonitor
 
         if name not in LAUNCH_SETS:
@@ -158,17 +159,18 @@ class LaunchSession:
         self.context = Context()
         rclpy.init(context=self.context)
         self.nodes: dict[str, Any] = {}
-        self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
+        self.executor: Any = None
         try:
             for spec, args in zip(self.specs, arguments, strict=True):
-                node = _load(spec.node_class)(context=self.context, cli_args=args,
-                                              use_global_arguments=False,
-                                              namespace=self.options.namespace or None)
-                self.nodes[spec.name] = node
-                self.executor.add_node(node)
+                self.nodes[spec.name] = _load(spec.node_class)(
+                    context=self.context, cli_args=args, use_global_arguments=False,
+                    namespace=self.options.namespace or None)
             self.monitor = HilMonitor(on_event=on_event, context=self.context,
                                       namespace=self.options.namespace or None)
-            self.executor.add_node(self.monitor)
+            self.executor = make_executor(self.vehicle_node.config.executor,
+                                          context=self.context, num_threads=4)
+            for node in (*self.nodes.values(), self.monitor):
+                self.executor.add_node(node)
         except BaseException:
             self.close()
             raise
@@ -193,14 +195,16 @@ class LaunchSession:
         import rclpy
 
         nodes = [n for n in [*self.nodes.values(), getattr(self, 'monitor', None)] if n]
-        for node in nodes:  # no new work from here on
-            self.executor.remove_node(node)
-        # rclpy 7.1's Executor.shutdown() does not wait for callbacks still running in the
-        # thread pool; they then touch a destroyed guard condition. Wait for them first.
-        pool = getattr(self.executor, '_executor', None)
-        if pool is not None:
-            pool.shutdown(wait=True)
-        self.executor.shutdown(timeout_sec=1.0)
+        if self.executor is not None:  # None: a node failed to start, nothing was added
+            for node in nodes:  # no new work from here on
+                self.executor.remove_node(node)
+            # rclpy 7.1's Executor.shutdown() does not wait for callbacks still running in the
+            # thread pool; they then touch a destroyed guard condition. Wait for them first.
+            pool = getattr(self.executor, '_executor', None)
+            if pool is not None:
+                pool.shutdown(wait=True)
+            self.executor.shutdown(timeout_sec=1.0)
+            self.executor = None
         for node in nodes:
             node.destroy_node()
         self.nodes = {}

@@ -4,9 +4,11 @@
 anything lives in ``lnn_control.control``; this class converts messages, owns the timer, the
 callback groups, the enable service and the diagnostics.
 
-Threading: sensor callbacks and the control tick are in separate callback groups, so on a
-``MultiThreadedExecutor`` an image arriving (and being resized) cannot delay a tick; a lock
-makes each input update atomic with respect to a tick.
+Threading: the default ``executor: events`` runs every callback on one thread (rclpy's C++
+events executor), and the phase lock places each tick just after its frame. With ``executor:
+multi_threaded`` the sensor callbacks and the control tick are in separate callback groups, so
+an image arriving cannot delay a tick, and a tick may wait ``frame_wait_s`` for a late frame; a
+lock makes each input update atomic with respect to a tick.
 """
 from __future__ import annotations
 

@@ -24,7 +24,6 @@ from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, Imu, JointState
@@ -42,6 +41,7 @@ from lnn_control.nodes.common import (
     StartupError,
     Throttled,
     declare_config,
+    make_executor,
     require,
     run_node,
 )
@@ -234,7 +234,7 @@ class SimBridgeNode(Node):
 
 def spin_until_done(node: SimBridgeNode) -> None:
     """Spin until the bridge has run its laps, then briefly so the last events go out."""
-    executor = SingleThreadedExecutor()
+    executor = make_executor('events')
     executor.add_node(node)
     while rclpy.ok() and not node.done:
         executor.spin_once(timeout_sec=0.1)
