@@ -3,8 +3,8 @@
 The rover drives one lap of a short (20 m) course with the shipped policy when it exists in
 config/policies/, otherwise with the simulator's expert behind the same runner interface (fed
 with the bridge's ground truth). The drone flies to its target with the expert: the shipped
-drone policy does not reach the target yet (0% in its own evaluation, see docs/report.md), so
-with it the test only checks that the loop runs it.
+drone policy holds the target in only 9 of 20 held-out layouts (docs/report.md), so with it
+the test only checks that the loop runs it.
 """
 import pytest
 
@@ -40,9 +40,11 @@ def test_rover_bridge_and_drive_node_complete_a_lap():
 
 
 @pytest.mark.parametrize('executor', [
+    # Ticks phase-locked just before their frames: deferred to the frame's callback ...
     {'executor': 'events'},
-    # The thread-pool executor, with ticks that start before their frame and wait for it.
-    {'executor': 'multi_threaded', 'phase_offset_s': -0.002, 'frame_wait_s': 0.005}])
+    # ... or blocking on the thread pool until it is in; and with no phase lock at all.
+    {'executor': 'multi_threaded'},
+    {'executor': 'events', 'phase_lock': False}])
 def test_drone_bridge_and_flight_node_reach_the_target(executor):
     finished, final, events, _ = run(
         'sim_fly', 'flight_node', 'expert',

@@ -54,9 +54,6 @@ def test_executor_choice_is_validated():
     with pytest.raises(StartupError, match=r"DriveConfig.executor: expected one of \['events', "
                                            r"'multi_threaded'\], got 'asyncio'"):
         start('drive', drive_node={'executor': 'asyncio', 'policy_mode': 'expert'})
-    # One thread cannot deliver the frame a tick waits for: refused, with the fix named.
-    with pytest.raises(StartupError, match="frame_wait_s: 0.004 needs executor 'multi_threaded'"):
-        start('fly', flight_node={'frame_wait_s': 0.004, 'policy_mode': 'expert'})
 
 
 def test_unknown_parameter_in_yaml_is_rejected(tmp_path):

@@ -75,10 +75,6 @@ def check_loop_fields(config: DriveConfig | FlightConfig) -> None:
     check_range(name, 'frame_wait_s', config.frame_wait_s, 0.0, 0.5 / config.rate_hz)
     check_range(name, 'torch_threads', config.torch_threads, 1, 64)
     check_choice(name, 'executor', config.executor, EXECUTORS)
-    if config.executor == 'events' and config.frame_wait_s > 0:
-        raise ValueError(f'{name}.frame_wait_s: {config.frame_wait_s} needs executor '
-                         "'multi_threaded' (on the one-threaded events executor a waiting tick "
-                         'blocks the very frame it waits for); set it to 0.0')
     if config.policy_mode == 'checkpoint' and not config.checkpoint:
         raise ValueError(f'{name}.checkpoint: expected a file path, got {config.checkpoint!r}')
 
@@ -103,10 +99,11 @@ class DriveConfig:
         diagnostics_period_s: Period of /diagnostics messages.
         phase_lock: Shift the tick phase once so ticks follow camera frames closely (lower
             image-to-command latency; the rate stays fixed).
-        phase_offset_s: Tick start relative to frame arrival when phase-locked (> 0: just
-            after, so the frame is there; < 0: just before, and the tick waits for its frame,
-            which needs the multi-threaded executor).
-        frame_wait_s: When phase-locked, how long a tick may wait for a late frame (0: never).
+        phase_offset_s: Tick start relative to frame arrival when phase-locked (< 0: just
+            before, and the tick waits for its frame; > 0: just after).
+        frame_wait_s: When phase-locked, how early a tick may come before its frame and wait
+            for it (0: never wait). On the events executor the tick is handed to the frame's
+            callback; on the thread pool it blocks until the frame is in.
         enabled: Drive at start (else wait for the ``enable`` service).
         torch_threads: Intra-op threads for inference (1 keeps latency steady on small CPUs).
         executor: ``events`` (default: rclpy's C++ events executor; the Python
@@ -131,8 +128,8 @@ class DriveConfig:
     max_steering_rate: float = 4.0
     diagnostics_period_s: float = 1.0
     phase_lock: bool = True
-    phase_offset_s: float = 0.003
-    frame_wait_s: float = 0.0
+    phase_offset_s: float = -0.002
+    frame_wait_s: float = 0.005
     enabled: bool = True
     torch_threads: int = 1
     executor: str = 'events'
@@ -202,8 +199,8 @@ class FlightConfig:
     descent_thrust: float = 0.05
     diagnostics_period_s: float = 1.0
     phase_lock: bool = True
-    phase_offset_s: float = 0.003
-    frame_wait_s: float = 0.0
+    phase_offset_s: float = -0.002
+    frame_wait_s: float = 0.005
     enabled: bool = True
     torch_threads: int = 1
     executor: str = 'events'

@@ -100,6 +100,7 @@ class PolicyNode(Node):
         self._lock = threading.Lock()
         self._frame_arrived = threading.Condition()
         self._frames = 0
+        self._deferred_tick: float | None = None
         self._last_reason = None
         self.last_result: TickResult | None = None
 
@@ -164,6 +165,9 @@ class PolicyNode(Node):
                 self.phase.on_frame(wall)
                 self._frames += 1
                 self._frame_arrived.notify_all()
+        if self._deferred_tick is not None:
+            timer_wall, self._deferred_tick = self._deferred_tick, None
+            self._run_tick(timer_wall, time.monotonic())
 
     def _on_imu(self, msg: Imu) -> None:
         with self._lock:
@@ -189,7 +193,13 @@ class PolicyNode(Node):
 
     def _on_tick(self) -> None:
         wall = time.monotonic()
+        if self._defer_to_frame(wall):
+            return
         self._await_late_frame(wall)
+        self._run_tick(wall, time.monotonic())
+
+    def _run_tick(self, timer_wall: float, wall: float) -> None:
+        """One control tick started at ``wall``; the timer fired at ``timer_wall``."""
         with self._lock:
             result = self.loop.tick(self._now(), wall)
         now_ns = self.get_clock().now().nanoseconds
@@ -206,11 +216,30 @@ class PolicyNode(Node):
             elif self._last_reason is not None:
                 self.get_logger().info('inputs fresh: driving with a reset policy state')
             self._last_reason = result.reason
-        self._maybe_shift_phase(wall)
+        self._maybe_shift_phase(timer_wall)
+
+    def _defer_to_frame(self, wall: float) -> bool:
+        """One-threaded executor, phase-locked: a tick whose frame is not there yet is handed to
+        that frame's callback (it cannot wait for it: the frame's callback would never run).
+
+        A tick deferred once is not deferred again: if the next timer tick comes first, the
+        deferred one is dropped (a missed tick) and the new one runs on the newest frame.
+        """
+        if (self.phase is None or self.config.frame_wait_s <= 0
+                or self.config.executor != 'events'):
+            return False
+        if self._deferred_tick is not None:
+            self._deferred_tick = None
+            return False
+        if self.phase.frame_overdue(wall):
+            self._deferred_tick = wall
+            return True
+        return False
 
     def _await_late_frame(self, wall: float) -> None:
-        """Phase-locked: give a late frame up to ``frame_wait_s`` rather than use an old one."""
-        if self.phase is None or self.config.frame_wait_s <= 0:
+        """Phase-locked on a thread pool: give a late frame up to ``frame_wait_s`` rather than
+        use an old one."""
+        if self.phase is None or self.config.frame_wait_s <= 0 or self.config.executor == 'events':
             return
         with self._frame_arrived:
             if self.phase.frame_overdue(wall):
