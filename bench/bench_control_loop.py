@@ -1,9 +1,10 @@
 """Control-loop timing with the simulator in another process, over real ROS 2 topics.
 
 The sim bridge runs in a child process (camera + IMU at the control rate); the vehicle node runs
-here on its MultiThreadedExecutor, with the shipped policy if present, else an untrained policy
-of the same architecture (same inference cost). After a warm-up (phase lock), the loop is
-measured for ``--seconds`` (5 minutes by default) per vehicle: rover at 20 Hz, drone at 50 Hz.
+here on the executor its YAML names (events by default), with the shipped policy if present,
+else an untrained policy of the same architecture (same inference cost). After a warm-up (phase
+lock), the loop is measured for ``--seconds`` (5 minutes by default) per vehicle: rover at 20 Hz,
+drone at 50 Hz.
 
 Prints tick-period jitter p50/p99, image->command latency p50/p99 (image stamp to command
 publish), missed ticks and deadline misses, against the goal: zero missed ticks, p99 <= 10 ms.

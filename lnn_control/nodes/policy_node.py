@@ -101,6 +101,7 @@ class PolicyNode(Node):
         self._frame_arrived = threading.Condition()
         self._frames = 0
         self._deferred_tick: float | None = None
+        self._period_shifted = False
         self._last_reason = None
         self.last_result: TickResult | None = None
 
@@ -116,6 +117,10 @@ class PolicyNode(Node):
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.create_service(SetBool, 'enable', self._on_enable, callback_group=sensors)
         self.timer = self.create_timer(1.0 / cfg.rate_hz, self._on_tick, callback_group=control)
+        # Runs a deferred tick whose frame has not come within frame_wait_s (see _defer_to_frame).
+        self.frame_deadline = self.create_timer(max(cfg.frame_wait_s, 1e-3),
+                                                self._on_frame_deadline, callback_group=control)
+        self.frame_deadline.cancel()
         self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics,
                           callback_group=sensors)
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -165,9 +170,7 @@ class PolicyNode(Node):
                 self.phase.on_frame(wall)
                 self._frames += 1
                 self._frame_arrived.notify_all()
-        if self._deferred_tick is not None:
-            timer_wall, self._deferred_tick = self._deferred_tick, None
-            self._run_tick(timer_wall, time.monotonic())
+        self._run_deferred_tick()
 
     def _on_imu(self, msg: Imu) -> None:
         with self._lock:
@@ -193,6 +196,7 @@ class PolicyNode(Node):
 
     def _on_tick(self) -> None:
         wall = time.monotonic()
+        self._restore_period()
         if self._defer_to_frame(wall):
             return
         self._await_late_frame(wall)
@@ -220,21 +224,24 @@ class PolicyNode(Node):
 
     def _defer_to_frame(self, wall: float) -> bool:
         """One-threaded executor, phase-locked: a tick whose frame is not there yet is handed to
-        that frame's callback (it cannot wait for it: the frame's callback would never run).
-
-        A tick deferred once is not deferred again: if the next timer tick comes first, the
-        deferred one is dropped (a missed tick) and the new one runs on the newest frame.
-        """
+        that frame's callback (it cannot wait for it: the frame's callback would never run), or
+        runs after ``frame_wait_s`` on the last frame if this one does not come."""
         if (self.phase is None or self.config.frame_wait_s <= 0
-                or self.config.executor != 'events'):
+                or self.config.executor != 'events' or not self.phase.frame_overdue(wall)):
             return False
-        if self._deferred_tick is not None:
-            self._deferred_tick = None
-            return False
-        if self.phase.frame_overdue(wall):
-            self._deferred_tick = wall
-            return True
-        return False
+        self._deferred_tick = wall
+        self.frame_deadline.reset()
+        return True
+
+    def _on_frame_deadline(self) -> None:
+        self._run_deferred_tick()
+
+    def _run_deferred_tick(self) -> None:
+        if self._deferred_tick is None:
+            return
+        self.frame_deadline.cancel()
+        timer_wall, self._deferred_tick = self._deferred_tick, None
+        self._run_tick(timer_wall, time.monotonic())
 
     def _await_late_frame(self, wall: float) -> None:
         """Phase-locked on a thread pool: give a late frame up to ``frame_wait_s`` rather than
@@ -248,13 +255,24 @@ class PolicyNode(Node):
                                              timeout=self.config.frame_wait_s)
 
     def _maybe_shift_phase(self, t_tick: float) -> None:
-        """Once frames arrive at a steady phase, restart the timer in step with them."""
+        """Once frames arrive at a steady phase, move the ticks in step with them by stretching
+        or shortening one timer period (by at most half a period: no tick is skipped)."""
         if self.phase is None:
             return
-        delay = self.phase.delay(t_tick, time.monotonic())
+        now = time.monotonic()
+        delay = self.phase.delay(t_tick, now)
         if delay > 0.0:
-            time.sleep(delay)
-            self.timer.reset()
+            period = 1.0 / self.config.rate_hz
+            shift = (now + delay - t_tick + period / 2) % period - period / 2
+            self.timer.timer_period_ns = round((period + shift) * 1e9)
+            self._period_shifted = True
+
+    def _restore_period(self) -> None:
+        """Back to the nominal period one tick after a phase shift (rcl applies a new period
+        from the call after next, so the shift lasts exactly one period)."""
+        if self._period_shifted:
+            self.timer.timer_period_ns = round(1e9 / self.config.rate_hz)
+            self._period_shifted = False
 
     def _on_enable(self, request: SetBool.Request, response: SetBool.Response) -> Any:
         self.loop.enabled = bool(request.data)
