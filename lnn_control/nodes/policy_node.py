@@ -5,10 +5,10 @@ anything lives in ``lnn_control.control``; this class converts messages, owns th
 callback groups, the enable service and the diagnostics.
 
 Threading: the default ``executor: events`` runs every callback on one thread (rclpy's C++
-events executor), and the phase lock places each tick just after its frame. With ``executor:
-multi_threaded`` the sensor callbacks and the control tick are in separate callback groups, so
-an image arriving cannot delay a tick, and a tick may wait ``frame_wait_s`` for a late frame; a
-lock makes each input update atomic with respect to a tick.
+events executor); a phase-locked tick that comes just before its frame is handed to the frame's
+callback. With ``executor: multi_threaded`` the sensor callbacks and the control tick are in
+separate callback groups, so an image arriving cannot delay a tick, and a tick blocks up to
+``frame_wait_s`` for its frame; a lock makes each input update atomic with respect to a tick.
 """
 from __future__ import annotations
 
@@ -268,8 +268,9 @@ class PolicyNode(Node):
             self._period_shifted = True
 
     def _restore_period(self) -> None:
-        """Back to the nominal period one tick after a phase shift (rcl applies a new period
-        from the call after next, so the shift lasts exactly one period)."""
+        """Back to the nominal period one tick after a phase shift, so exactly one period is
+        stretched or shortened whether rcl applies a new period from the next call or the one
+        after."""
         if self._period_shifted:
             self.timer.timer_period_ns = round(1e9 / self.config.rate_hz)
             self._period_shifted = False
