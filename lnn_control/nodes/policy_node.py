@@ -222,12 +222,16 @@ class PolicyNode(Node):
             self._last_reason = result.reason
         self._maybe_shift_phase(timer_wall)
 
+    def _waits_for_frames(self) -> bool:
+        """Phase-locked with a frame wait: a tick that comes before its frame waits for it."""
+        return self.phase is not None and self.config.frame_wait_s > 0
+
     def _defer_to_frame(self, wall: float) -> bool:
         """One-threaded executor, phase-locked: a tick whose frame is not there yet is handed to
         that frame's callback (it cannot wait for it: the frame's callback would never run), or
         runs after ``frame_wait_s`` on the last frame if this one does not come."""
-        if (self.phase is None or self.config.frame_wait_s <= 0
-                or self.config.executor != 'events' or not self.phase.frame_overdue(wall)):
+        if (not self._waits_for_frames() or self.config.executor != 'events'
+                or not self.phase.frame_overdue(wall)):
             return False
         self._deferred_tick = wall
         self.frame_deadline.reset()
@@ -246,7 +250,7 @@ class PolicyNode(Node):
     def _await_late_frame(self, wall: float) -> None:
         """Phase-locked on a thread pool: give a late frame up to ``frame_wait_s`` rather than
         use an old one."""
-        if self.phase is None or self.config.frame_wait_s <= 0 or self.config.executor == 'events':
+        if not self._waits_for_frames() or self.config.executor == 'events':
             return
         with self._frame_arrived:
             if self.phase.frame_overdue(wall):
