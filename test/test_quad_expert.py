@@ -1,4 +1,6 @@
 """The expert pilot's contract: valid, reproducible commands and clear errors."""
+from types import SimpleNamespace
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -50,3 +52,20 @@ def test_expert_errors_are_clear():
         QuadExpert(params='heavy')
     with pytest.raises(ValueError, match="'privileged'"):
         QuadExpert(QuadParams()).act({'position': [0, 0, 1]})
+
+
+def test_gains_from_a_training_config_make_a_gentler_climb():
+    """``expert:`` gains reach the expert: a softer climb loop asks less thrust when sinking."""
+    from lnn_control.train.experts import make_expert
+
+    sinking = {'privileged': {'position': np.array([0.0, 0.0, 1.5]),
+                              'velocity': np.array([0.0, 0.0, -1.0]),
+                              'euler': np.zeros(3), 'goal': np.array([3.0, 0.0, 1.5]),
+                              'target_position': np.array([4.5, 0.0, 1.5]), 'time': 0.0}}
+    host = SimpleNamespace(unwrapped=QuadParams())
+    rng = np.random.default_rng(0)
+    stiff = make_expert('quad', host, rng).act(sinking)
+    gentle = make_expert('quad', host, rng, {'climb_gain': 2.0}).act(sinking)
+    assert 0.0 < gentle[3] < stiff[3]
+    rover = make_expert('rover', host, rng, {'k': 4.0})
+    assert rover.gains.k == 4.0

@@ -103,6 +103,13 @@ def test_bad_configs_name_field_and_value(tmp_path):
         TrainConfig.from_dict({'regime': 'randomized'})
     with pytest.raises(ConfigError, match="regime: expected one of .* got 'noisy'"):
         TrainConfig.from_dict({'regime': 'noisy'})
+    with pytest.raises(ConfigError, match=r"unknown quad expert gains \['climb'\]; known: "
+                                          r"\[.*'climb_gain'"):
+        TrainConfig.from_dict({'vehicle': 'quad', 'expert': {'climb': 2.0}})
+    with pytest.raises(ConfigError, match=r'ExpertConfig.climb_gain: .* got -1'):
+        TrainConfig.from_dict({'vehicle': 'quad', 'expert': {'climb_gain': -1}})
+    with pytest.raises(ConfigError, match=r'StanleyGains.k: .* got 99'):
+        TrainConfig.from_dict({'expert': {'k': 99}})
     path = tmp_path / 'bad.yaml'
     path.write_text('data: {workers: 0}\n')
     with pytest.raises(ConfigError, match=r'bad.yaml: data.workers: expected .* got 0'):
@@ -113,6 +120,7 @@ def test_bad_configs_name_field_and_value(tmp_path):
 
 def test_config_round_trip(tmp_path):
     config = TrainConfig.from_dict({'regime': 'randomized', 'augment': {'noise_std_max': 5.0},
+                                    'expert': {'k': 3.0},
                                     'randomize': {'scenarios': ['rain']},
                                     'env': {'kwargs': {'image_hw': [40, 48]}}})
     assert TrainConfig.from_dict(config.to_dict()) == config

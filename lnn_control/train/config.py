@@ -1,6 +1,7 @@
 """Training run configuration: frozen dataclasses read from ``config/train/*.yaml``.
 
-One YAML file describes a whole run: the env and expert, the demonstrations to record, the policy
+One YAML file describes a whole run: the env, the expert's gains (``expert:``, the fields of the
+vehicle's gains dataclass; defaults when left out), the demonstrations to record, the policy
 (its ``policy:`` section is ``PolicyConfig.to_dict()``), the regime, BPTT settings and DAgger.
 Unknown keys and out-of-range values are errors that name the file, the field and the range.
 """
@@ -15,6 +16,7 @@ from typing import Any
 import yaml
 
 from lnn_control.train.augment import AugmentConfig
+from lnn_control.train.experts import expert_gains
 
 REGIMES = ('clean', 'randomized')
 VEHICLES = ('rover', 'quad')
@@ -159,6 +161,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     env: EnvSection = field(default_factory=EnvSection)
+    expert: Mapping[str, Any] = field(default_factory=dict)
     policy: Mapping[str, Any] = field(default_factory=dict)
     data: DataSection = field(default_factory=DataSection)
     randomize: RandomizeSection = field(default_factory=RandomizeSection)
@@ -177,6 +180,10 @@ class TrainConfig:
         if self.regime == 'clean' and self.augment is not None:
             raise ConfigError('augment: the clean regime trains without augmentation; set '
                               "regime: randomized or remove 'augment'")
+        try:
+            expert_gains(self.vehicle, self.expert)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(str(exc)) from None
         _check('', 'seed', self.seed, 0)
         _check('', 'threads', self.threads, 1, 256)
         if not self.name or '/' in self.name:
@@ -206,7 +213,9 @@ class TrainConfig:
                     kwargs[key] = _section(_SECTIONS[key], key, value or {})
                 elif key == 'augment':
                     kwargs[key] = None if value is None else AugmentConfig.from_dict(value)
-                elif key == 'policy':
+                elif key in ('policy', 'expert'):
+                    if not isinstance(value or {}, Mapping):
+                        raise ConfigError(f'{key}: expected a mapping, got {type(value).__name__}')
                     kwargs[key] = dict(value or {})
                 else:
                     kwargs[key] = value

@@ -114,14 +114,9 @@ def plot_policy(path: str, config: EvalConfig, out: Path, name: str,
                 shifted: tuple[str, ...] = ('fog:3', 'night:3', 'rain:3')) -> None:
     """Activity traces over one clear episode, and saliency on clear vs shifted frames."""
     from lnn_control.models.checkpoint import load_checkpoint
+    from lnn_control.train.experts import make_expert
     from lnn_control.train.report import plot_activity, plot_saliency, saliency
-    from lnn_control.train.rollout import (
-        RolloutOptions,
-        control_period,
-        make_env,
-        make_expert,
-        run_episode,
-    )
+    from lnn_control.train.rollout import RolloutOptions, control_period, make_env, run_episode
 
     policy, _ = load_checkpoint(path)
     env = make_env(config.env_id, dict(config.env_kwargs))

@@ -65,7 +65,8 @@ def record(config: TrainConfig, out: str | Path, *, episodes: int, round_index: 
         job_options = options if noisy else RolloutOptions(
             max_steps=options.max_steps, noise_hold=options.noise_hold, record=True)
         jobs.append(EpisodeJob(config.env.id, config.vehicle, seed=base + i,
-                               env_kwargs=dict(config.env.kwargs), scenario=scenario,
+                               env_kwargs=dict(config.env.kwargs),
+                               expert=dict(config.expert), scenario=scenario,
                                options=job_options, policy_path=resolve(policy_path),
                                rng_seed=base + i))
     writer = None

@@ -11,7 +11,6 @@ after a longer gap, and the vehicle keeps the last command meanwhile).
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +21,6 @@ from lnn_control.train.demos import Episode
 
 #: Longest elapsed time fed to a policy, as ``PolicyRunner``'s default ``max_dt``.
 MAX_ELAPSED_S = 1.0
-
-EXPERTS = {'rover': 'lnn_control.sim.rover_expert:RoverExpert',
-           'quad': 'lnn_control.sim.quad_expert:QuadExpert'}
-
 
 @dataclass(frozen=True)
 class RolloutOptions:
@@ -72,11 +67,6 @@ class RolloutResult:
     traces: np.ndarray | None = None
 
 
-def _load(entry: str) -> Any:
-    module, _, name = entry.partition(':')
-    return getattr(importlib.import_module(module), name)
-
-
 def make_env(env_id: str, env_kwargs: dict[str, Any], scenario: str = 'clear') -> Any:
     """Build a registered env with ``scenario`` (``import lnn_control.sim`` registers them)."""
     import gymnasium
@@ -84,10 +74,6 @@ def make_env(env_id: str, env_kwargs: dict[str, Any], scenario: str = 'clear') -
     import lnn_control.sim  # noqa: F401  (registers the env ids)
 
     return gymnasium.make(env_id, scenario=scenario, **env_kwargs)
-
-
-def make_expert(vehicle: str, env: Any, rng: np.random.Generator) -> Any:
-    return _load(EXPERTS[vehicle])(env.unwrapped, noise=0.0, rng=rng)
 
 
 def control_period(env: Any) -> float:

@@ -18,23 +18,20 @@ from typing import Any
 
 import numpy as np
 
-from lnn_control.train.rollout import (
-    RolloutOptions,
-    RolloutResult,
-    make_env,
-    make_expert,
-    run_episode,
-)
+from lnn_control.train.experts import make_expert
+from lnn_control.train.rollout import RolloutOptions, RolloutResult, make_env, run_episode
 
 
 @dataclass(frozen=True)
 class EpisodeJob:
-    """One episode to run: env, scenario, seeds, options and (optionally) a policy checkpoint."""
+    """One episode to run: env, scenario, seeds, options, expert gains (defaults when empty) and
+    (optionally) a policy checkpoint."""
 
     env_id: str
     vehicle: str
     seed: int
     env_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    expert: Mapping[str, Any] = field(default_factory=dict)
     scenario: str = 'clear'
     options: RolloutOptions = field(default_factory=RolloutOptions)
     policy_path: str | None = None
@@ -86,7 +83,7 @@ def run_job(job: EpisodeJob) -> RolloutResult:
     """Run one job in this process (also used directly when ``workers == 1``)."""
     env = _CACHE.env_for(job)
     rng = np.random.default_rng(job.rng_seed)
-    expert = make_expert(job.vehicle, env, rng)
+    expert = make_expert(job.vehicle, env, rng, job.expert)
     return run_episode(env, expert, seed=job.seed, options=job.options,
                        policy=_CACHE.policy_for(job.policy_path), rng=rng,
                        scenario=job.scenario)
