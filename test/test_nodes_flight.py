@@ -1,4 +1,5 @@
-"""flight_node over rclpy: generic attitude output, failsafe hover then descent, recovery."""
+"""flight_node over rclpy: generic attitude output, failsafe hover then descent, recovery, and
+the state estimate (nav_msgs/Odometry) a policy with state inputs waits for."""
 import numpy as np
 import pytest
 import torch
@@ -72,3 +73,52 @@ def test_camera_stall_levels_then_descends_then_recovers(session):
     assert session.spin_until(lambda: level_at(HOVER - DESCENT), HOLD_S + 2.0)
     session.camera_on = True
     assert session.spin_until(lambda: not session.vehicle_node.last_result.safe, 5.0)
+
+
+def test_a_policy_with_state_inputs_flies_only_on_a_fresh_state_estimate(tmp_path):
+    import rclpy
+    from nav_msgs.msg import Odometry
+
+    from lnn_control.control.frames import quat_from_euler
+
+    ckpt = tmp_path / 'quad_state.pt'
+    save_checkpoint(ckpt, Policy(PolicyConfig.for_vehicle(
+        'quad', state_inputs=['altitude', 'climb_rate'])))
+    options = LaunchOptions(checkpoint=str(ckpt), overrides={'flight_node': {
+        'state_topic': 'autopilot/odom'}})
+    with LaunchSession('fly', options) as s:
+        node = rclpy.create_node('harness', context=s.context)
+        image_pub = node.create_publisher(Image, 'camera/image_raw', SENSOR_QOS)
+        imu_pub = node.create_publisher(Imu, 'imu/data', SENSOR_QOS)
+        odom_pub = node.create_publisher(Odometry, 'autopilot/odom', SENSOR_QOS)
+        s.odom_on = False
+        pitch = quat_from_euler(0.0, 0.3, 0.0)
+
+        def publish():
+            stamp = node.get_clock().now().to_msg()
+            img = Image(height=64, width=128, encoding='bgr8', step=384)
+            img.header.stamp = stamp
+            img.data = np.full(64 * 384, 120, np.uint8).tobytes()
+            image_pub.publish(img)
+            imu = Imu()
+            imu.header.stamp = stamp
+            imu.linear_acceleration.z = 9.81
+            imu_pub.publish(imu)
+            if s.odom_on:
+                odom = Odometry()
+                odom.header.stamp = stamp
+                odom.pose.pose.position.z = 1.7
+                o = odom.pose.pose.orientation
+                o.w, o.x, o.y, o.z = (float(v) for v in pitch)
+                odom.twist.twist.linear.x = 1.0  # body forward, nose down: sinking
+                odom_pub.publish(odom)
+
+        node.create_timer(0.02, publish)
+        s.executor.add_node(node)
+        flight = s.vehicle_node
+        assert s.spin_until(lambda: flight.last_result is not None
+                            and 'state' in flight.last_result.reason, 10.0)
+        s.odom_on = True
+        assert s.spin_until(lambda: not flight.last_result.safe, 5.0)
+        assert flight.inputs.state == pytest.approx({'altitude': 1.7,
+                                                     'climb_rate': -np.sin(0.3)})

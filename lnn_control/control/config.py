@@ -172,6 +172,9 @@ class FlightConfig:
         max_tilt, max_yaw_rate, thrust_min, thrust_max, hover_thrust: Output limits.
         failsafe_hold_s: Seconds of level hover after the watchdog trips, before descending.
         descent_thrust: Thrust below hover during the failsafe descent (slow sink).
+        state_topic: ``nav_msgs/Odometry`` with the autopilot's state estimate (e.g.
+            ``/mavros/local_position/odom``), read only when the policy takes state inputs.
+        state_timeout_s: Stale-state timeout.
     """
 
     checkpoint: str = 'policies/quad_ncp_cfc.pt'
@@ -197,6 +200,8 @@ class FlightConfig:
     hover_thrust: float = 0.5
     failsafe_hold_s: float = 1.0
     descent_thrust: float = 0.05
+    state_topic: str = 'odom'
+    state_timeout_s: float = 0.2
     diagnostics_period_s: float = 1.0
     phase_lock: bool = True
     phase_offset_s: float = -0.002
@@ -211,8 +216,9 @@ class FlightConfig:
         check_choice(name, 'output', self.output, QUAD_OUTPUTS)
         check_choice(name, 'px4_release', self.px4_release, PX4_RELEASES)
         for topic in ('image_topic', 'imu_topic', 'cmd_topic', 'ground_truth_topic',
-                      'px4_setpoint_topic', 'px4_offboard_topic', 'mavros_topic'):
+                      'px4_setpoint_topic', 'px4_offboard_topic', 'mavros_topic', 'state_topic'):
             check_topic(name, topic, getattr(self, topic))
+        check_range(name, 'state_timeout_s', self.state_timeout_s, 1e-3, 10.0)
         check_range(name, 'offboard_rate_hz', self.offboard_rate_hz, 2.1, 1000.0)
         check_range(name, 'failsafe_hold_s', self.failsafe_hold_s, 0.0, 60.0)
         check_range(name, 'descent_thrust', self.descent_thrust, 0.0,

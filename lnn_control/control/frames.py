@@ -81,6 +81,12 @@ def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     return quat_multiply(quat_multiply(q, qv), conj)[1:]
 
 
+def vertical_velocity(q: np.ndarray, v_body: np.ndarray) -> float:
+    """World-up component of a body-frame velocity, for attitude ``q`` [w, x, y, z] (body to
+    world; ``nav_msgs/Odometry`` gives its twist in the body frame)."""
+    return float(quat_rotate(np.asarray(q, dtype=float) / np.linalg.norm(q), v_body)[2])
+
+
 def quat_enu_flu_to_ned_frd(q: np.ndarray) -> np.ndarray:
     """An attitude (FLU body in ENU world) as PX4 wants it (FRD body in NED world).
 

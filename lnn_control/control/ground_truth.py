@@ -61,6 +61,7 @@ class ExpertRunner:
         self.expert = expert
         self.image_hw = image_hw
         self.action_dim = action_dim
+        self.state_inputs: tuple[str, ...] = ()
         self.privileged: dict[str, Any] | None = None
 
     def update(self, privileged: dict[str, Any]) -> None:

@@ -1,44 +1,57 @@
 """Latest-sample sensor inputs with validation, feeding the watchdog.
 
 The node hands every incoming message's raw fields to ``SensorInputs``; it keeps only the latest
-*valid* sample per input (latest-sample semantics: the control tick never queues). A malformed
-sample (unsupported encoding, wrong size, non-finite IMU value, a stamp older than the previous
-sample's) is dropped and *invalidates* that input, so the next tick sends the safe command at once
-instead of acting on stale data until the timeout.
+*valid* sample per input: camera, IMU, and the state estimate when the policy takes one
+(latest-sample semantics: the control tick never queues). A malformed sample (unsupported
+encoding, wrong size, non-finite value, a stamp older than the previous sample's) is dropped
+and *invalidates* that input, so the next tick sends the safe command at once instead of acting
+on stale data until the timeout.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from lnn_control.control.preprocess import PreprocessError, preprocess
 from lnn_control.control.watchdog import Watchdog, WatchdogStatus
+from lnn_control.models.state_inputs import check_state_inputs, input_vector
 
 CAMERA = 'camera'
 IMU = 'imu'
+STATE = 'state'
 
 
 class SensorInputs:
-    """Holds the latest camera frame (preprocessed) and IMU vector, and their watchdog.
+    """Holds the latest camera frame (preprocessed), IMU vector and state estimate, and their
+    watchdog.
 
     Args:
         image_hw: The policy's input size (frames are resized to it on arrival).
         camera_timeout_s: Stale-camera timeout.
         imu_timeout_s: Stale-IMU timeout.
         extra_timeouts: More watched inputs (e.g. ``ground_truth`` in expert mode).
+        state_inputs: The policy's state inputs (``models.state_inputs``); when given, the
+            state estimate is a watched input too.
+        state_timeout_s: Stale-state timeout.
     """
 
     def __init__(self, image_hw: tuple[int, int], camera_timeout_s: float,
-                 imu_timeout_s: float, extra_timeouts: Mapping[str, float] | None = None) -> None:
+                 imu_timeout_s: float, extra_timeouts: Mapping[str, float] | None = None, *,
+                 state_inputs: Sequence[str] = (), state_timeout_s: float = 0.2) -> None:
         self.image_hw = image_hw
-        self.watchdog = Watchdog({CAMERA: camera_timeout_s, IMU: imu_timeout_s,
-                                  **(extra_timeouts or {})})
+        self.state_inputs = check_state_inputs(state_inputs, 'SensorInputs')
+        watched = {CAMERA: camera_timeout_s, IMU: imu_timeout_s, **(extra_timeouts or {})}
+        if self.state_inputs:
+            watched[STATE] = state_timeout_s
+        self.watchdog = Watchdog(watched)
         self.image: np.ndarray | None = None
         self.image_stamp = math.nan
         self.imu: np.ndarray | None = None
         self.imu_stamp = math.nan
+        self.state: dict[str, float] = {}
+        self.state_stamp = math.nan
         self.extra: dict[str, object] = {}
         self.rejected = 0
 
@@ -72,6 +85,26 @@ class SensorInputs:
         self.imu, self.imu_stamp = values, stamp_s
         self.watchdog.feed(IMU, now)
         return None
+
+    def on_state(self, values: Mapping[str, float], stamp_s: float, now: float) -> str | None:
+        """Take a state estimate (name -> value); return ``None``, or why it was rejected."""
+        try:
+            input_vector(np.zeros(0), values, self.state_inputs)
+        except ValueError as exc:
+            return self._reject(STATE, str(exc))
+        if not math.isfinite(stamp_s) or stamp_s < self.state_stamp:
+            return self._reject(STATE, f'stamp {stamp_s:.6f} s is older than the previous '
+                                       f'estimate ({self.state_stamp:.6f} s)')
+        self.state = {name: float(values[name]) for name in self.state_inputs}
+        self.state_stamp = stamp_s
+        self.watchdog.feed(STATE, now)
+        return None
+
+    def vector(self) -> np.ndarray:
+        """The policy's ``imu`` input: the latest IMU entries, then the state inputs."""
+        if self.imu is None:
+            raise ValueError('SensorInputs: no IMU sample yet')
+        return input_vector(self.imu, self.state, self.state_inputs)
 
     def on_extra(self, name: str, value: object, now: float) -> None:
         """Take a sample of another watched input (already validated by the caller)."""

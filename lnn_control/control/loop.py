@@ -79,7 +79,8 @@ class ControlLoop:
         image, stamp = self.inputs.image, self.inputs.image_stamp
         start = time.perf_counter()
         try:
-            action = np.asarray(self.runner.act(image, self.inputs.imu, elapsed), dtype=float)
+            action = np.asarray(self.runner.act(image, self.inputs.vector(), elapsed),
+                                dtype=float)
         except Exception as exc:  # a policy failure must not stop the vehicle loop
             return self._safe(now, elapsed, f'policy error: {exc}')
         inference = time.perf_counter() - start

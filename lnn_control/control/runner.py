@@ -23,6 +23,7 @@ class Runner(Protocol):
 
     image_hw: tuple[int, int]
     action_dim: int
+    state_inputs: tuple[str, ...]
 
     def act(self, image: np.ndarray, imu: np.ndarray, elapsed_s: float) -> np.ndarray: ...
 
@@ -48,7 +49,8 @@ class PolicyRunner:
         cfg = policy.config
         self.image_hw = (int(cfg.image_hw[0]), int(cfg.image_hw[1]))
         self.action_dim = int(cfg.action_dim)
-        self.imu_dim = int(getattr(cfg, 'imu_dim', 6))
+        self.state_inputs = tuple(getattr(cfg, 'state_inputs', ()))
+        self.input_dim = int(getattr(cfg, 'imu_dim', 6)) + len(self.state_inputs)
         self.vehicle = str(getattr(cfg, 'vehicle', ''))
         self.nominal_dt = float(nominal_dt)
         self.max_dt = float(max_dt)
@@ -89,7 +91,8 @@ class PolicyRunner:
 
         Args:
             image: uint8 (H, W, 3) at ``image_hw`` (see ``control.preprocess``).
-            imu: float (6,) ``[ax, ay, az, gx, gy, gz]`` in the body FLU frame.
+            imu: float (6,) ``[ax, ay, az, gx, gy, gz]`` in the body FLU frame, then the
+                policy's ``state_inputs`` (``SensorInputs.vector``).
             elapsed_s: Measured seconds since the previous tick.
 
         Returns:
@@ -102,9 +105,9 @@ class PolicyRunner:
             raise RunnerError(f'PolicyRunner: expected a uint8 image {(*self.image_hw, 3)}, '
                               f'got {image.dtype} {image.shape}')
         imu = np.asarray(imu, dtype=np.float32).reshape(-1)
-        if imu.shape != (self.imu_dim,) or not np.all(np.isfinite(imu)):
-            raise RunnerError(f'PolicyRunner: expected {self.imu_dim} finite IMU values, '
-                              f'got {imu.tolist()}')
+        if imu.shape != (self.input_dim,) or not np.all(np.isfinite(imu)):
+            raise RunnerError(f'PolicyRunner: expected {self.input_dim} finite IMU and state '
+                              f'values, got {imu.tolist()}')
         dt = elapsed_s if (not self._fresh and math.isfinite(elapsed_s) and elapsed_s > 0) \
             else self.nominal_dt
         dt = min(dt, self.max_dt)

@@ -1,4 +1,4 @@
-"""The end-to-end policy: camera frame + IMU -> conv head -> recurrent core -> action.
+"""The end-to-end policy: camera frame + IMU (+ state inputs) -> conv head -> core -> action.
 
 ``Policy`` is what training, simulation, the ROS 2 node and the HIL harness all run. It takes raw
 uint8 frames (already resized to ``config.image_hw``) and normalises inside, so every caller
@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from lnn_control.models.cores import CORES, Core
+from lnn_control.models.state_inputs import check_state_inputs
 
 VEHICLES = ('rover', 'quad')
 #: Per vehicle: image size, action names and bounds (env units; see the env docstrings).
@@ -36,8 +37,9 @@ class Normalization:
     Attributes:
         image_mean: Per RGB channel, in [0, 1] units.
         image_std: Per RGB channel, > 0.
-        imu_mean: Per IMU entry ``[ax, ay, az, gx, gy, gz]`` (m/s^2, rad/s).
-        imu_std: Per IMU entry, > 0.
+        imu_mean: Per entry of the IMU vector ``[ax, ay, az, gx, gy, gz]`` (m/s^2, rad/s),
+            then per state input (``PolicyConfig.state_inputs``).
+        imu_std: Per entry, > 0.
     """
 
     image_mean: tuple[float, ...] = (0.5, 0.5, 0.5)
@@ -69,6 +71,8 @@ class PolicyConfig:
         vehicle: ``rover`` or ``quad``.
         image_hw: Input frame (height, width) in pixels, each in [37, 1024].
         imu_dim: IMU entries (6, or 0 for camera only).
+        state_inputs: Names from ``state_inputs.STATE_INPUTS``, appended in order to the IMU
+            entries of the ``imu`` vector the policy takes (which holds ``input_dim`` values).
         action_dim: Actions A (1 rover steering, 2 with throttle, 4 quad).
         action_names: One name per action.
         action_low: Lower bound per action, in env units.
@@ -82,6 +86,7 @@ class PolicyConfig:
     vehicle: str = 'rover'
     image_hw: tuple[int, int] = (66, 200)
     imu_dim: int = 6
+    state_inputs: tuple[str, ...] = ()
     action_dim: int = 1
     action_names: tuple[str, ...] = ('steering',)
     action_low: tuple[float, ...] = (-1.0,)
@@ -107,6 +112,7 @@ class PolicyConfig:
                 raise ValueError(f'PolicyConfig: {name} must be an integer >= {low}, got '
                                  f'{value!r}')
         self._check_actions()
+        self._check_state_inputs()
         if self.core not in CORES:
             raise ValueError(f'PolicyConfig: core must be one of {sorted(CORES)}, got '
                              f'{self.core!r}')
@@ -115,14 +121,27 @@ class PolicyConfig:
         object.__setattr__(self, 'core_options', options)
         norm = self.normalization
         if norm is None:
-            norm = Normalization() if self.imu_dim == 6 else Normalization(
+            imu = Normalization() if self.imu_dim == 6 else Normalization(
                 imu_mean=(0.0,) * self.imu_dim, imu_std=(1.0,) * self.imu_dim)
+            extra = len(self.state_inputs)
+            norm = Normalization(imu_mean=imu.imu_mean + (0.0,) * extra,
+                                 imu_std=imu.imu_std + (1.0,) * extra)
         elif isinstance(norm, Mapping):
             norm = Normalization(**norm)
-        if len(norm.imu_mean) != self.imu_dim:
-            raise ValueError(f'PolicyConfig: normalization has {len(norm.imu_mean)} IMU '
-                             f'entries but imu_dim is {self.imu_dim}')
+        if len(norm.imu_mean) != self.input_dim:
+            raise ValueError(f'PolicyConfig: normalization has {len(norm.imu_mean)} IMU and '
+                             f'state entries but imu_dim + len(state_inputs) is '
+                             f'{self.input_dim}')
         object.__setattr__(self, 'normalization', norm)
+
+    @property
+    def input_dim(self) -> int:
+        """Length of the ``imu`` vector the policy takes: IMU entries, then state inputs."""
+        return self.imu_dim + len(self.state_inputs)
+
+    def _check_state_inputs(self) -> None:
+        names = check_state_inputs(self.state_inputs, 'PolicyConfig')
+        object.__setattr__(self, 'state_inputs', names)
 
     def _check_actions(self) -> None:
         for name in ('action_names', 'action_low', 'action_high'):
@@ -163,7 +182,7 @@ class PolicyConfig:
         if unknown:
             raise ValueError(f'PolicyConfig: unknown keys {sorted(unknown)}')
         values = dict(copy.deepcopy(dict(data)))
-        for name in ('image_hw', 'action_names', 'action_low', 'action_high'):
+        for name in ('image_hw', 'state_inputs', 'action_names', 'action_low', 'action_high'):
             if name in values:
                 values[name] = tuple(values[name])
         if isinstance(values.get('normalization'), Mapping):
@@ -172,7 +191,8 @@ class PolicyConfig:
 
 
 class ConvHead(nn.Module):
-    """uint8 frames + IMU -> ``feature_dim`` features: 4 strided convs, pooled, one linear.
+    """uint8 frames + IMU (+ state inputs) -> ``feature_dim`` features: 4 strided convs,
+    pooled, one linear.
 
     Shape:
         images (B, H, W, 3) uint8, imu (B, I) -> (B, F).
@@ -194,7 +214,7 @@ class ConvHead(nn.Module):
             nn.Conv2d(24, 32, 3, stride=2), nn.ELU(),
             nn.Conv2d(32, 32, 3), nn.ELU(),
             nn.AdaptiveAvgPool2d((2, 8)), nn.Flatten())
-        self.fc = nn.Linear(32 * 2 * 8 + config.imu_dim, config.feature_dim)
+        self.fc = nn.Linear(32 * 2 * 8 + config.input_dim, config.feature_dim)
 
     def forward(self, images: Tensor, imu: Tensor) -> Tensor:
         x = images.permute(0, 3, 1, 2).to(self.pixel_scale.dtype)
@@ -249,7 +269,7 @@ class Policy(nn.Module):
 
         Args:
             images: Raw frames (B, T, H, W, 3) uint8, H x W = ``config.image_hw``.
-            imu: IMU samples (B, T, I) float32.
+            imu: IMU samples, then state inputs (B, T, I) float32, I = ``config.input_dim``.
             elapsed: Seconds since the previous tick (B, T), > 0; 1.0 when ``None``.
             hx: State (B, S); zeros when ``None``.
 
@@ -294,8 +314,10 @@ class Policy(nn.Module):
             dims = '(B, T, H, W, 3)' if ndim == 5 else '(B, H, W, 3)'
             raise ValueError(f'Policy: expected images {dims} with H, W = '
                              f'{self.config.image_hw}, got {tuple(images.shape)}')
-        if not imu.is_floating_point() or tuple(imu.shape) != (*lead, self.config.imu_dim):
-            raise ValueError(f'Policy: expected float imu {(*lead, self.config.imu_dim)}, got '
+        width = self.config.input_dim
+        if not imu.is_floating_point() or tuple(imu.shape) != (*lead, width):
+            raise ValueError(f'Policy: expected float imu {(*lead, width)} (IMU entries, then '
+                             f'state inputs {list(self.config.state_inputs)}), got '
                              f'{imu.dtype} {tuple(imu.shape)}')
         return lead[0], (lead[1] if ndim == 5 else 1)
 

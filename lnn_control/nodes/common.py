@@ -24,6 +24,8 @@ from rclpy.qos import (
     qos_profile_sensor_data,
 )
 
+from lnn_control.control.frames import vertical_velocity
+
 #: Camera and IMU: best effort, keep the last few (latest-sample semantics in the node).
 SENSOR_QOS = qos_profile_sensor_data
 #: Commands: reliable, only the newest matters.
@@ -49,6 +51,17 @@ def imu_to_array(msg: Any) -> np.ndarray:
     """``sensor_msgs/Imu`` to ``[ax, ay, az, gx, gy, gz]`` float32 (body FLU, as in training)."""
     a, g = msg.linear_acceleration, msg.angular_velocity
     return np.array([a.x, a.y, a.z, g.x, g.y, g.z], dtype=np.float32)
+
+
+def odometry_to_state(msg: Any) -> dict[str, float]:
+    """``nav_msgs/Odometry`` (pose in the world frame, twist in the body frame, as REP 105 and
+    mavros' ``local_position/odom`` have them) to the policy's state inputs."""
+    o, v = msg.pose.pose.orientation, msg.twist.twist.linear
+    quat = np.array([o.w, o.x, o.y, o.z], dtype=float)
+    if not np.all(np.isfinite(quat)) or not np.linalg.norm(quat) > 0:
+        return {'altitude': float(msg.pose.pose.position.z), 'climb_rate': math.nan}
+    return {'altitude': float(msg.pose.pose.position.z),
+            'climb_rate': vertical_velocity(quat, np.array([v.x, v.y, v.z], dtype=float))}
 
 
 def fill(msg: Any, values: Mapping[str, Any]) -> Any:

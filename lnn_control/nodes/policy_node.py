@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import torch
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
@@ -39,6 +40,7 @@ from lnn_control.nodes.common import (
     Throttled,
     declare_config,
     imu_to_array,
+    odometry_to_state,
     stamp_to_s,
 )
 from lnn_control.paths import config_path
@@ -87,8 +89,13 @@ class PolicyNode(Node):
         self.make_outputs()
         expert = isinstance(self.runner, ExpertRunner)
         extra = {GROUND_TRUTH: max(cfg.camera_timeout_s, cfg.imu_timeout_s)} if expert else {}
+        state_inputs = self.runner.state_inputs
+        if state_inputs and not hasattr(cfg, 'state_topic'):
+            raise StartupError(f'{self.get_name()}: the policy takes state inputs '
+                               f'{list(state_inputs)}, which a {self.vehicle} node cannot read')
         self.inputs = SensorInputs(self.runner.image_hw, cfg.camera_timeout_s, cfg.imu_timeout_s,
-                                   extra)
+                                   extra, state_inputs=state_inputs,
+                                   state_timeout_s=getattr(cfg, 'state_timeout_s', 0.2))
         self.stats = LoopStats(cfg.rate_hz, window=STATS_WINDOW)
         self.loop = ControlLoop(self.inputs, self.runner, self.make_commander(), self.stats,
                                 enabled=cfg.enabled)
@@ -111,6 +118,9 @@ class PolicyNode(Node):
                                  callback_group=sensors)
         self.create_subscription(Imu, cfg.imu_topic, self._on_imu, SENSOR_QOS,
                                  callback_group=sensors)
+        if state_inputs:
+            self.create_subscription(Odometry, cfg.state_topic, self._on_state, SENSOR_QOS,
+                                     callback_group=sensors)
         if expert:
             self.create_subscription(String, cfg.ground_truth_topic, self._on_ground_truth,
                                      STATE_QOS, callback_group=sensors)
@@ -126,7 +136,9 @@ class PolicyNode(Node):
         self.add_on_set_parameters_callback(self._on_set_parameters)
         source = 'expert (ground truth)' if expert else str(checkpoint)
         self.get_logger().info(f'{self.vehicle} policy {source} at {cfg.rate_hz:g} Hz, '
-                               f'output {cfg.output}, enabled={cfg.enabled}')
+                               f'output {cfg.output}, enabled={cfg.enabled}'
+                               + (f', state {list(state_inputs)} from {cfg.state_topic}'
+                                  if state_inputs else ''))
 
     # ----------------------------------------------------------------- subclass hooks
     def make_commander(self) -> Any:
@@ -180,6 +192,13 @@ class PolicyNode(Node):
             self.warn('imu', error)
         else:
             self.on_imu_message(msg)
+
+    def _on_state(self, msg: Odometry) -> None:
+        with self._lock:
+            error = self.inputs.on_state(odometry_to_state(msg), stamp_to_s(msg.header.stamp),
+                                         self._now())
+        if error:
+            self.warn('state', error)
 
     def on_imu_message(self, msg: Imu) -> None:
         """Hook for subclasses that need more of the IMU message (orientation)."""

@@ -32,6 +32,7 @@ from std_msgs.msg import String
 from lnn_control.control.bridge_config import BridgeConfig
 from lnn_control.control.commands import stamp_fields
 from lnn_control.control.faults import FaultInjector
+from lnn_control.control.frames import quat_rotate
 from lnn_control.control.ground_truth import encode_privileged
 from lnn_control.control.sim_session import SimSession, SimStep
 from lnn_control.nodes.common import (
@@ -225,6 +226,12 @@ class SimBridgeNode(Node):
         pose.position.x, pose.position.y, pose.position.z = (float(v) for v in position)
         pose.orientation.w, pose.orientation.x = float(quat[0]), float(quat[1])
         pose.orientation.y, pose.orientation.z = float(quat[2]), float(quat[3])
+        velocity = step.privileged.get('velocity')
+        if velocity is not None:  # the twist is in the body frame (child_frame_id), as REP 105
+            inverse = np.array([quat[0], -quat[1], -quat[2], -quat[3]], dtype=float)
+            body = quat_rotate(inverse / np.linalg.norm(inverse), velocity)
+            linear = msg.twist.twist.linear
+            linear.x, linear.y, linear.z = (float(v) for v in body)
         return msg
 
     def destroy_node(self) -> None:

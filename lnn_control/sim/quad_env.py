@@ -43,6 +43,7 @@ ACTION_UNITS = ('rad', 'rad', 'rad/s', '0..1')
 IMU_RANGE = np.array([156.9] * 3 + [34.9] * 3, dtype=np.float32)
 #: Altimeter range in m.
 ALTITUDE_RANGE = (-1.0, 50.0)
+CLIMB_RATE_RANGE = (-20.0, 20.0)
 #: Tolerance on the action bounds, so float32 round-off of a bound is not an error.
 _BOUND_TOL = 1e-5
 
@@ -127,22 +128,24 @@ class _Layout:
 
 
 class QuadEnvBase(gym.Env):
-    """A quadrotor in attitude mode with a forward camera, an IMU and an altimeter.
+    """A quadrotor in attitude mode with a forward camera, an IMU and a vertical state estimate.
 
     Observation space (``Dict``):
 
-    ============  =======================  ===================================================
-    key           space                    meaning
-    ============  =======================  ===================================================
-    ``image``     uint8 (H, W, 3), 0..255  forward camera, RGB, row 0 at the top (absent when
-                                           ``camera=False``)
-    ``imu``       float32 (6,)             ``[ax, ay, az]`` specific force in m/s^2 (+9.81 on
-                                           z when level and still, saturates at +-156.9) and
-                                           ``[gx, gy, gz]`` body rates in rad/s (+-34.9), body
-                                           FLU, with noise and bias
-    ``altitude``  float32 (1,)             height of the centre of mass above ground, m, in
-                                           [-1, 50]
-    ============  =======================  ===================================================
+    ==============  =======================  ===================================================
+    key             space                    meaning
+    ==============  =======================  ===================================================
+    ``image``       uint8 (H, W, 3), 0..255  forward camera, RGB, row 0 at the top (absent when
+                                             ``camera=False``)
+    ``imu``         float32 (6,)             ``[ax, ay, az]`` specific force in m/s^2 (+9.81 on
+                                             z when level and still, saturates at +-156.9) and
+                                             ``[gx, gy, gz]`` body rates in rad/s (+-34.9), body
+                                             FLU, with noise and bias
+    ``altitude``    float32 (1,)             height of the centre of mass above ground, m, in
+                                             [-1, 50] (the autopilot's estimate; true here)
+    ``climb_rate``  float32 (1,)             vertical velocity, up positive, m/s, in [-20, 20]
+                                             (the autopilot's estimate; true here)
+    ==============  =======================  ===================================================
 
     Action space (float32 ``Box`` (4,)), the attitude setpoint of a flight controller:
 
@@ -250,7 +253,8 @@ class QuadEnvBase(gym.Env):
         low = np.array([-cfg.max_tilt, -cfg.max_tilt, -cfg.max_rate[2], 0.0], dtype=np.float32)
         self.action_space = spaces.Box(low, high, dtype=np.float32)
         obs = {'imu': spaces.Box(-IMU_RANGE, IMU_RANGE, dtype=np.float32),
-               'altitude': spaces.Box(ALTITUDE_RANGE[0], ALTITUDE_RANGE[1], (1,), np.float32)}
+               'altitude': spaces.Box(*ALTITUDE_RANGE, (1,), np.float32),
+               'climb_rate': spaces.Box(*CLIMB_RATE_RANGE, (1,), np.float32)}
         if camera:
             obs = {'image': spaces.Box(0, 255, (*hw, 3), np.uint8), **obs}
         self.observation_space = spaces.Dict(obs)
@@ -426,8 +430,10 @@ class QuadEnvBase(gym.Env):
         true_imu = np.array(self.data.sensordata[:6])
         imu = self._scenario.apply_imu(self.imu.sample(true_imu, self.np_random), self.np_random)
         altitude = np.clip(self.data.qpos[2], *ALTITUDE_RANGE)
+        climb_rate = np.clip(self.data.qvel[2], *CLIMB_RATE_RANGE)
         obs = {'imu': np.clip(imu, -IMU_RANGE, IMU_RANGE).astype(np.float32),
-               'altitude': np.array([altitude], dtype=np.float32)}
+               'altitude': np.array([altitude], dtype=np.float32),
+               'climb_rate': np.array([climb_rate], dtype=np.float32)}
         if self.camera:
             renderer = self._ensure_renderer()
             if self._scenario.needs_depth:

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from lnn_control.models.state_inputs import check_state_inputs
 from lnn_control.train.augment import AugmentConfig
 from lnn_control.train.experts import expert_gains
 
@@ -182,6 +183,7 @@ class TrainConfig:
                               "regime: randomized or remove 'augment'")
         try:
             expert_gains(self.vehicle, self.expert)
+            check_state_inputs(self.policy.get('state_inputs', ()), 'policy')
         except (TypeError, ValueError) as exc:
             raise ConfigError(str(exc)) from None
         _check('', 'seed', self.seed, 0)

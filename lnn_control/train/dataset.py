@@ -86,6 +86,11 @@ class SequenceDataset:
                     first.vehicle, first.action_names):
                 raise DatasetError(f'{root}: {meta.vehicle} {meta.action_names} does not match '
                                    f'{first.vehicle} {first.action_names} of {roots[0]}')
+            if first is not None and (meta.imu_dim, meta.state_inputs) != (
+                    first.imu_dim, first.state_inputs):
+                raise DatasetError(f'{root}: {meta.imu_dim} IMU entries and state inputs '
+                                   f'{list(meta.state_inputs)} do not match {first.imu_dim} and '
+                                   f'{list(first.state_inputs)} of {roots[0]}')
             first = first or meta
             hw = tuple(int(v) for v in image_hw) if image_hw else tuple(first.image_hw)
             episodes.extend(_resized(e, hw) for e in iter_episodes(root, meta))

@@ -2,14 +2,17 @@
 
 Layout of a dataset folder (documented for users in ``docs/training.md``)::
 
-    manifest.json            format, version, vehicle, image_hw, imu_dim, action names, episodes
-    episode_00000.npz        images (T,H,W,3) uint8, imu (T,6) float32, actions (T,A) float32,
+    manifest.json            format, version, vehicle, image_hw, imu_dim, state_inputs,
+                             action names, episodes
+    episode_00000.npz        images (T,H,W,3) uint8, imu (T,I) float32, actions (T,A) float32,
     episode_00001.npz        elapsed (T,) float32 seconds since the previous frame,
     ...                      executed (T,A) float32 (optional: what the vehicle actually got)
 
 ``actions`` are the labels the policy learns (the expert's clean command; for a rosbag the
-recorded command). ``elapsed`` keeps irregular sampling: liquid policies are fed it. Every write
-is atomic (temporary file, then ``os.replace``), so a killed recorder never leaves a torn file.
+recorded command). ``imu`` holds the ``imu_dim`` IMU entries, then one column per name in
+``state_inputs`` (see ``models.state_inputs``). ``elapsed`` keeps irregular sampling: liquid
+policies are fed it. Every write is atomic (temporary file, then ``os.replace``), so a killed
+recorder never leaves a torn file.
 """
 from __future__ import annotations
 
@@ -18,11 +21,13 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from lnn_control.models.state_inputs import check_state_inputs
 
 FORMAT = 'lnn_control.demos'
 VERSION = 1
@@ -111,6 +116,7 @@ class DatasetMeta:
     imu_dim: int = 6
     episodes: tuple[EpisodeInfo, ...] = ()
     source: str = ''
+    state_inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.vehicle not in VEHICLES:
@@ -123,6 +129,16 @@ class DatasetMeta:
             raise DatasetError('manifest: action_names must name at least one action')
         if self.imu_dim < 1:
             raise DatasetError(f'manifest: imu_dim must be >= 1, got {self.imu_dim}')
+        try:
+            object.__setattr__(self, 'state_inputs',
+                               check_state_inputs(self.state_inputs, 'manifest'))
+        except ValueError as exc:
+            raise DatasetError(str(exc)) from None
+
+    @property
+    def input_dim(self) -> int:
+        """Columns of every episode's ``imu`` array: IMU entries, then state inputs."""
+        return self.imu_dim + len(self.state_inputs)
 
     @property
     def action_dim(self) -> int:
@@ -146,7 +162,8 @@ class DatasetMeta:
             episodes = tuple(EpisodeInfo(**e) for e in doc.get('episodes', ()))
             return cls(vehicle=doc['vehicle'], image_hw=tuple(doc['image_hw']),
                        action_names=tuple(doc['action_names']), imu_dim=int(doc['imu_dim']),
-                       episodes=episodes, source=str(doc.get('source', '')))
+                       episodes=episodes, source=str(doc.get('source', '')),
+                       state_inputs=tuple(doc.get('state_inputs', ())))
         except (KeyError, TypeError) as exc:
             raise DatasetError(f'{where}: missing or malformed field: {exc}') from None
 
@@ -230,9 +247,10 @@ def iter_episodes(root: str | Path, meta: DatasetMeta | None = None) -> Iterator
         if episode.actions.shape[1] != meta.action_dim:
             raise DatasetError(f'{where}: {episode.actions.shape[1]} actions per step, manifest '
                                f'names {meta.action_dim}')
-        if episode.imu.shape[1] != meta.imu_dim:
+        if episode.imu.shape[1] != meta.input_dim:
             raise DatasetError(f'{where}: imu has {episode.imu.shape[1]} values, manifest says '
-                               f'{meta.imu_dim}')
+                               f'{meta.imu_dim} IMU entries and state inputs '
+                               f'{list(meta.state_inputs)}')
         yield episode
 
 
@@ -244,14 +262,15 @@ class DemoWriter:
     """
 
     def __init__(self, root: str | Path, *, vehicle: str, image_hw: Sequence[int],
-                 action_names: Sequence[str], imu_dim: int = 6, source: str = '') -> None:
+                 action_names: Sequence[str], imu_dim: int = 6, source: str = '',
+                 state_inputs: Sequence[str] = ()) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         wanted = DatasetMeta(vehicle, tuple(int(v) for v in image_hw), tuple(action_names),
-                             imu_dim, (), source)
+                             imu_dim, (), source, tuple(state_inputs))
         if (self.root / MANIFEST).is_file():
             found = read_manifest(self.root)
-            for name in ('vehicle', 'image_hw', 'action_names', 'imu_dim'):
+            for name in ('vehicle', 'image_hw', 'action_names', 'imu_dim', 'state_inputs'):
                 if getattr(found, name) != getattr(wanted, name):
                     raise DatasetError(f'{self.root}: cannot append: {name} is '
                                        f'{getattr(found, name)!r}, new data has '
@@ -270,12 +289,14 @@ class DemoWriter:
         if episode.actions.shape[1] != self.meta.action_dim:
             raise DatasetError(f'{self.root}: episode has {episode.actions.shape[1]} actions, '
                                f'dataset has {self.meta.action_dim}')
+        if episode.imu.shape[1] != self.meta.input_dim:
+            raise DatasetError(f'{self.root}: episode has {episode.imu.shape[1]} IMU and state '
+                               f'values per step, dataset has {self.meta.input_dim}')
         name = f'episode_{len(self.meta.episodes):05d}.npz'
         write_episode(self.root / name, episode)
         info = EpisodeInfo(name, episode.steps, scenario, seed, source,
                            {k: _jsonable(v) for k, v in (metrics or {}).items()})
-        self.meta = DatasetMeta(self.meta.vehicle, self.meta.image_hw, self.meta.action_names,
-                                self.meta.imu_dim, (*self.meta.episodes, info), self.meta.source)
+        self.meta = replace(self.meta, episodes=(*self.meta.episodes, info))
         write_manifest(self.root, self.meta)
         return info
 

@@ -64,6 +64,11 @@ def resolve_policy_config(config: TrainConfig, data: SequenceDataset) -> dict[st
     from lnn_control.models.policy import PolicyConfig
 
     options = {k: v for k, v in config.policy.items() if k != 'vehicle'}
+    wanted = tuple(options.get('state_inputs', ()))
+    if data.meta.state_inputs != wanted:
+        raise ConfigError(f'policy.state_inputs {list(wanted)} but the data carries '
+                          f'{list(data.meta.state_inputs)} after its IMU entries: record the '
+                          'data with the same state inputs')
     if 'normalization' not in options:
         options['normalization'] = data.normalization()
     try:

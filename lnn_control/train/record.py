@@ -37,6 +37,11 @@ def action_names(config: TrainConfig) -> tuple[str, ...]:
     return tuple(names) if names else ACTION_NAMES[config.vehicle]
 
 
+def state_inputs(config: TrainConfig) -> tuple[str, ...]:
+    """The policy's state inputs (``policy.state_inputs``), recorded after the IMU entries."""
+    return tuple(config.policy.get('state_inputs', ()))
+
+
 def record(config: TrainConfig, out: str | Path, *, episodes: int, round_index: int = 0,
            start: int = 0, policy_path: str | Path | None = None, beta: float = 1.0,
            progress: bool = True) -> int:
@@ -51,10 +56,11 @@ def record(config: TrainConfig, out: str | Path, *, episodes: int, round_index: 
     rng = np.random.default_rng([config.seed, round_index, 7])
     scenarios = draw_scenarios(config, episodes, rng)
     dagger = round_index > 0
+    names = state_inputs(config)
     options = RolloutOptions(
         max_steps=config.data.max_steps, beta=beta if dagger else 1.0,
         noise_std=0.0 if dagger else config.data.noise_std,
-        noise_hold=config.data.noise_hold, record=True)
+        noise_hold=config.data.noise_hold, record=True, state_inputs=names)
     base = 1_000_000 * config.seed + 10_000 * round_index
     jobs = []
     for i, scenario in enumerate(scenarios):
@@ -63,7 +69,8 @@ def record(config: TrainConfig, out: str | Path, *, episodes: int, round_index: 
         # DART: a share of the episodes is recorded without noise, so clean driving is seen too.
         noisy = dagger or i < round(config.data.noise_fraction * episodes)
         job_options = options if noisy else RolloutOptions(
-            max_steps=options.max_steps, noise_hold=options.noise_hold, record=True)
+            max_steps=options.max_steps, noise_hold=options.noise_hold, record=True,
+            state_inputs=names)
         jobs.append(EpisodeJob(config.env.id, config.vehicle, seed=base + i,
                                env_kwargs=dict(config.env.kwargs),
                                expert=dict(config.expert), scenario=scenario,
@@ -79,7 +86,8 @@ def record(config: TrainConfig, out: str | Path, *, episodes: int, round_index: 
         if writer is None:
             writer = DemoWriter(out, vehicle=config.vehicle, image_hw=episode.image_hw,
                                 action_names=action_names(config),
-                                source=f'sim:{config.env.id}')
+                                imu_dim=episode.imu.shape[1] - len(names),
+                                source=f'sim:{config.env.id}', state_inputs=names)
         writer.add(episode, scenario=job.scenario, seed=job.seed,
                    source=f'{"dagger" if dagger else "expert"}:round{round_index}',
                    metrics=result.metrics)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from lnn_control.models.state_inputs import check_state_inputs, input_vector
 from lnn_control.train.demos import Episode
 
 #: Longest elapsed time fed to a policy, as ``PolicyRunner``'s default ``max_dt``.
@@ -35,6 +36,8 @@ class RolloutOptions:
             image's own variance (Lechner et al.'s test: 0.1, 0.2, 0.3).
         frame_drop: Probability that a control step gets no new frame for the policy.
         record: Keep frames, IMU, expert labels and elapsed times as an ``Episode``.
+        state_inputs: State inputs recorded after the IMU entries (``models.state_inputs``),
+            taken from the observation by name; a policy gets its own config's.
         traces: Keep the policy's hidden state at each step (activity plots).
     """
 
@@ -46,6 +49,7 @@ class RolloutOptions:
     frame_drop: float = 0.0
     record: bool = False
     traces: bool = False
+    state_inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, low, high in (('beta', 0, 1), ('noise_std', 0, 10),
@@ -53,6 +57,8 @@ class RolloutOptions:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f'RolloutOptions.{name}: expected [{low}, {high}], got {value}')
+        object.__setattr__(self, 'state_inputs',
+                           check_state_inputs(self.state_inputs, 'RolloutOptions'))
         if self.max_steps < 1 or self.noise_hold < 1:
             raise ValueError('RolloutOptions: max_steps and noise_hold must be >= 1, got '
                              f'{self.max_steps}, {self.noise_hold}')
@@ -97,15 +103,17 @@ class _PolicyDriver:
         self.hw = tuple(int(v) for v in policy.config.image_hw)
         self.hx = policy.initial_state(1)
         self.nominal_dt = nominal_dt
+        self.state_inputs = policy.config.state_inputs
 
-    def act(self, image: np.ndarray, imu: np.ndarray, elapsed: float) -> np.ndarray:
+    def act(self, obs: dict[str, np.ndarray], image: np.ndarray, elapsed: float) -> np.ndarray:
         from lnn_control.control.preprocess import resize
 
         frame = resize(image, self.hw)
+        vector = input_vector(obs['imu'], obs, self.state_inputs)
         with torch.inference_mode():
             action, self.hx = self.policy.step(
                 torch.from_numpy(np.ascontiguousarray(frame)).unsqueeze(0),
-                torch.from_numpy(np.asarray(imu, dtype=np.float32)).unsqueeze(0),
+                torch.from_numpy(vector).unsqueeze(0),
                 torch.tensor([min(elapsed, MAX_ELAPSED_S)], dtype=torch.float32), self.hx)
         return action.reshape(-1).numpy().astype(np.float32)
 
@@ -134,7 +142,7 @@ def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
         label = np.asarray(expert.act(info), dtype=np.float32)
         if options.record:
             images.append(obs['image'])
-            imus.append(np.asarray(obs['imu'], np.float32))
+            imus.append(input_vector(obs['imu'], obs, options.state_inputs))
             labels.append(label)
             elapsed.append(dt)
         if expert_drives:
@@ -145,7 +153,7 @@ def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
             image = obs['image']
             if options.input_noise_var > 0:
                 image = _noisy_input(image, options.input_noise_var, rng)
-            action = driver.act(image, obs['imu'], since_frame)
+            action = driver.act(obs, image, since_frame)
             since_frame = 0.0
             if options.traces:
                 traces.append(driver.state_vector())
