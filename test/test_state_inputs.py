@@ -152,3 +152,18 @@ def test_quad_env_observes_altitude_and_climb_rate():
                                                      abs=1e-5)
     finally:
         env.close()
+
+
+def test_activity_and_saliency_plots_feed_a_state_input_policy_its_state(tmp_path):
+    from lnn_control.models.checkpoint import save_checkpoint
+    from lnn_control.train.evaluate import EvalConfig
+    from lnn_control.train.evaluate_cli import plot_policy
+
+    torch.manual_seed(0)
+    path = tmp_path / 'quad.pt'
+    save_checkpoint(path, Policy(PolicyConfig.for_vehicle('quad', state_inputs=list(STATE))))
+    config = EvalConfig(vehicle='quad', env_id='lnn_control/QuadTarget-v0',
+                        env_kwargs={'image_hw': [64, 128], 'control_hz': 25}, max_steps=20)
+    plot_policy(str(path), config, tmp_path, 'quad', shifted=('fog:3',))
+    assert (tmp_path / 'activity.png').stat().st_size > 0
+    assert (tmp_path / 'saliency.png').stat().st_size > 0

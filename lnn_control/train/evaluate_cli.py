@@ -133,7 +133,9 @@ def plot_policy(path: str, config: EvalConfig, out: Path, name: str,
     pairs = []
     for scenario in ('clear', *shifted):
         clip = run_episode(env, expert, seed=seed, rng=np.random.default_rng(1),
-                           scenario=scenario, options=RolloutOptions(max_steps=40, record=True))
+                           scenario=scenario, options=RolloutOptions(
+                               max_steps=40, record=True,
+                               state_inputs=policy.config.state_inputs))
         episode = clip.episode
         assert episode is not None
         from lnn_control.control.preprocess import resize
