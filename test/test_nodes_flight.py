@@ -13,6 +13,19 @@ from lnn_control.nodes.launcher import LaunchOptions, LaunchSession
 HOVER, DESCENT, HOLD_S = 0.42, 0.04, 0.5
 
 
+def publish_sensors(image_pub, imu_pub, stamp):
+    """A grey 128x64 frame (when ``image_pub`` is given) and a level, still IMU sample."""
+    if image_pub is not None:
+        img = Image(height=64, width=128, encoding='bgr8', step=384)
+        img.header.stamp = stamp
+        img.data = np.full(64 * 384, 120, np.uint8).tobytes()
+        image_pub.publish(img)
+    imu = Imu()
+    imu.header.stamp = stamp
+    imu.linear_acceleration.z = 9.81
+    imu_pub.publish(imu)
+
+
 @pytest.fixture(scope='module')
 def session(tmp_path_factory):
     import rclpy
@@ -32,15 +45,7 @@ def session(tmp_path_factory):
 
         def publish():
             stamp = node.get_clock().now().to_msg()
-            if s.camera_on:
-                img = Image(height=64, width=128, encoding='bgr8', step=384)
-                img.header.stamp = stamp
-                img.data = np.full(64 * 384, 120, np.uint8).tobytes()
-                image_pub.publish(img)
-            imu = Imu()
-            imu.header.stamp = stamp
-            imu.linear_acceleration.z = 9.81
-            imu_pub.publish(imu)
+            publish_sensors(image_pub if s.camera_on else None, imu_pub, stamp)
 
         node.create_timer(0.02, publish)
         s.executor.add_node(node)
@@ -96,14 +101,7 @@ def test_a_policy_with_state_inputs_flies_only_on_a_fresh_state_estimate(tmp_pat
 
         def publish():
             stamp = node.get_clock().now().to_msg()
-            img = Image(height=64, width=128, encoding='bgr8', step=384)
-            img.header.stamp = stamp
-            img.data = np.full(64 * 384, 120, np.uint8).tobytes()
-            image_pub.publish(img)
-            imu = Imu()
-            imu.header.stamp = stamp
-            imu.linear_acceleration.z = 9.81
-            imu_pub.publish(imu)
+            publish_sensors(image_pub, imu_pub, stamp)
             if s.odom_on:
                 odom = Odometry()
                 odom.header.stamp = stamp
