@@ -22,6 +22,16 @@ def test_corrupt_checkpoint_is_a_startup_error(tmp_path):
         LaunchSession('fly', LaunchOptions(checkpoint=str(bad)))
 
 
+def test_a_rover_policy_with_state_inputs_is_refused_at_start(tmp_path):
+    from lnn_control.models.checkpoint import save_checkpoint
+    from lnn_control.models.policy import Policy, PolicyConfig
+
+    path = tmp_path / 'rover_state.pt'
+    save_checkpoint(path, Policy(PolicyConfig.for_vehicle('rover', state_inputs=['altitude'])))
+    with pytest.raises(StartupError, match=r"state inputs \['altitude'\].*rover node cannot"):
+        LaunchSession('drive', LaunchOptions(checkpoint=str(path)))
+
+
 def test_ackermann_selected_but_missing_says_how_to_fix():
     with pytest.raises(StartupError, match="output 'ackermann' needs the ackermann_msgs"):
         start('drive', drive_node={'output': 'ackermann', 'policy_mode': 'expert'})
