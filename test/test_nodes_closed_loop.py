@@ -45,9 +45,11 @@ def test_rover_bridge_and_drive_node_complete_a_lap():
     {'executor': 'multi_threaded'},
     {'executor': 'events', 'phase_lock': False}])
 def test_drone_bridge_and_flight_node_reach_the_target(executor):
+    # The multi-threaded executor starves the one-process bridge on 2 cores (docs/ros2.md): the
+    # simulator then runs several times slower than real time, so allow it the wall time.
     finished, final, events, _ = run(
         'sim_fly', 'flight_node', 'expert',
-        {'laps': 1, 'max_episodes': 1, 'seed': 0, 'max_episode_s': 25.0}, timeout_s=60,
+        {'laps': 1, 'max_episodes': 1, 'seed': 0, 'max_episode_s': 25.0}, timeout_s=180,
         **executor)
     assert finished, f'no flight within the timeout; last events {events[-3:]}'
     (episode,) = final['summaries']
