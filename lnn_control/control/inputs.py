@@ -50,7 +50,7 @@ class SensorInputs:
         self.image_stamp = math.nan
         self.imu: np.ndarray | None = None
         self.imu_stamp = math.nan
-        self.state: dict[str, float] = {}
+        self.state_values = np.zeros(0, np.float32)  # validated, in ``state_inputs`` order
         self.state_stamp = math.nan
         self.extra: dict[str, object] = {}
         self.rejected = 0
@@ -89,22 +89,27 @@ class SensorInputs:
     def on_state(self, values: Mapping[str, float], stamp_s: float, now: float) -> str | None:
         """Take a state estimate (name -> value); return ``None``, or why it was rejected."""
         try:
-            input_vector(np.zeros(0), values, self.state_inputs)
+            state_values = input_vector(np.zeros(0), values, self.state_inputs)
         except ValueError as exc:
             return self._reject(STATE, str(exc))
         if not math.isfinite(stamp_s) or stamp_s < self.state_stamp:
             return self._reject(STATE, f'stamp {stamp_s:.6f} s is older than the previous '
                                        f'estimate ({self.state_stamp:.6f} s)')
-        self.state = {name: float(values[name]) for name in self.state_inputs}
-        self.state_stamp = stamp_s
+        self.state_values, self.state_stamp = state_values, stamp_s
         self.watchdog.feed(STATE, now)
         return None
 
+    @property
+    def state(self) -> dict[str, float]:
+        """The latest valid state estimate, by name (empty before the first one)."""
+        return dict(zip(self.state_inputs, self.state_values.tolist(), strict=False))
+
     def vector(self) -> np.ndarray:
-        """The policy's ``imu`` input: the latest IMU entries, then the state inputs."""
+        """The policy's ``imu`` input: the latest IMU entries, then the state inputs (both
+        validated on arrival; the watchdog keeps ticks safe until each has come)."""
         if self.imu is None:
             raise ValueError('SensorInputs: no IMU sample yet')
-        return input_vector(self.imu, self.state, self.state_inputs)
+        return np.concatenate([self.imu, self.state_values])
 
     def on_extra(self, name: str, value: object, now: float) -> None:
         """Take a sample of another watched input (already validated by the caller)."""

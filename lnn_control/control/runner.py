@@ -50,7 +50,7 @@ class PolicyRunner:
         self.image_hw = (int(cfg.image_hw[0]), int(cfg.image_hw[1]))
         self.action_dim = int(cfg.action_dim)
         self.state_inputs = tuple(getattr(cfg, 'state_inputs', ()))
-        self.input_dim = int(getattr(cfg, 'imu_dim', 6)) + len(self.state_inputs)
+        self.input_dim = int(cfg.input_dim)  # IMU entries, then the state inputs
         self.vehicle = str(getattr(cfg, 'vehicle', ''))
         self.nominal_dt = float(nominal_dt)
         self.max_dt = float(max_dt)
