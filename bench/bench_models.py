@@ -14,12 +14,12 @@ ratio ``ncps / ours``:
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import importlib.metadata
+from pathlib import Path
 import statistics
 import sys
 import time
-from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -58,7 +58,7 @@ def ratio(samples: dict[str, list[float]], slow: str, fast: str) -> float:
 
 def ncps_models() -> dict[str, torch.nn.Module]:
     """ncps' wired CfC and LTC on an NCP of the same shape (their own random draw)."""
-    from ncps.torch import LTC, CfC
+    from ncps.torch import CfC, LTC
     from ncps.wirings import NCP
 
     def wiring() -> NCP:

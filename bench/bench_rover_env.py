@@ -15,10 +15,9 @@ import time
 os.environ.setdefault('MUJOCO_GL', 'osmesa')
 
 import gymnasium as gym  # noqa: E402
-import numpy as np  # noqa: E402
-
 import lnn_control.sim  # noqa: E402,F401  (registers the env)
 from lnn_control.sim.rover_expert import RoverExpert  # noqa: E402
+import numpy as np  # noqa: E402
 
 ENV_ID = 'lnn_control/RoverLane-v0'
 

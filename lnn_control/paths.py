@@ -1,10 +1,10 @@
 """Find the package data (config/, sim/) from a source checkout, pip or colcon install."""
 from __future__ import annotations
 
-import os
-import sys
 from functools import lru_cache
+import os
 from pathlib import Path
+import sys
 
 PACKAGE = 'lnn_control'
 

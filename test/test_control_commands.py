@@ -6,12 +6,11 @@ field with a value that the CDR serializer accepts for the declared type.
 """
 import math
 
+from lnn_control.control import commands, frames
 import numpy as np
 import pytest
-from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+from rosbags.typesys import get_types_from_msg, get_typestore, Stores
 from rosbags.typesys.store import Nodetype
-
-from lnn_control.control import commands, frames
 
 PX4_ATTITUDE_SETPOINT_1_14 = """
 uint64 timestamp\t\t# time since system start (microseconds)

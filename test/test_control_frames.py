@@ -1,10 +1,9 @@
 """ENU/FLU <-> NED/FRD conversions: checked against physical meaning, not just round trips."""
 import math
 
+from lnn_control.control import frames
 import numpy as np
 import pytest
-
-from lnn_control.control import frames
 
 
 def test_vector_frames_swap_axes():

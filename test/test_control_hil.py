@@ -1,19 +1,18 @@
 """HIL pieces without ROS: fault injection, command conversion in the bridge, the judge."""
 import math
 
-import numpy as np
-import pytest
-
 from lnn_control.control.bridge_config import BridgeConfig
 from lnn_control.control.commands import twist_fields
 from lnn_control.control.faults import FaultConfig, FaultInjector
-from lnn_control.control.hil_judge import Thresholds, judge, load_thresholds
+from lnn_control.control.hil_judge import judge, load_thresholds, Thresholds
 from lnn_control.control.sim_session import (
     quad_action,
     rover_action,
     rover_action_from_angle,
 )
 from lnn_control.paths import config_path
+import numpy as np
+import pytest
 
 
 def test_faults_drop_about_the_asked_fraction_and_keep_order():

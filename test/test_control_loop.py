@@ -1,15 +1,14 @@
 """The pure control tick: watchdog, malformed input, policy failures, state reset, failsafe."""
 import math
 
-import numpy as np
-import pytest
-
 from lnn_control.control.config import DriveConfig, FlightConfig
 from lnn_control.control.inputs import SensorInputs
 from lnn_control.control.limits import QuadLimits, RoverLimits
 from lnn_control.control.loop import ControlLoop
 from lnn_control.control.timing import LoopStats, PhaseLock
 from lnn_control.control.vehicles import QuadCommander, RoverCommander
+import numpy as np
+import pytest
 
 
 class FakeRunner:

@@ -1,8 +1,7 @@
 """Image decoding and resizing: the same pixels in training and on the vehicle."""
+from lnn_control.control.preprocess import preprocess, PreprocessError, resize, to_rgb
 import numpy as np
 import pytest
-
-from lnn_control.control.preprocess import PreprocessError, preprocess, resize, to_rgb
 
 
 def _image(h: int = 4, w: int = 5) -> np.ndarray:

@@ -1,13 +1,12 @@
 """PolicyRunner on a real (untrained) Policy checkpoint, and the expert behind its interface."""
-import numpy as np
-import pytest
-import torch
-
-from lnn_control.control.ground_truth import ExpertRunner, decode_privileged, encode_privileged
+from lnn_control.control.ground_truth import decode_privileged, encode_privileged, ExpertRunner
 from lnn_control.control.policies import make_runner, trained_rate_hz
 from lnn_control.control.runner import PolicyRunner, RunnerError
 from lnn_control.models.checkpoint import save_checkpoint
 from lnn_control.models.policy import Policy, PolicyConfig
+import numpy as np
+import pytest
+import torch
 
 
 @pytest.fixture(scope='module')

@@ -1,11 +1,10 @@
 """Watchdog and output limits: the parts that stand between the policy and the actuators."""
 import math
 
-import numpy as np
-import pytest
-
 from lnn_control.control.limits import QuadLimits, RoverLimits, SteeringLimiter
 from lnn_control.control.watchdog import Transition, Watchdog
+import numpy as np
+import pytest
 
 
 def test_watchdog_starts_tripped_then_recovers_trips_and_recovers():

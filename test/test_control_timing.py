@@ -1,9 +1,8 @@
 """Loop statistics: rate, jitter, missed ticks and deadline misses from synthetic tick times."""
 import math
 
-import pytest
-
 from lnn_control.control.timing import LoopStats
+import pytest
 
 
 def test_steady_loop_has_exact_rate_and_no_misses():

@@ -8,14 +8,13 @@ the declared arguments are the documented ones, and the node set matches what
 """
 import ast
 import importlib.util
+from pathlib import Path
 import sys
 import types
-from pathlib import Path
-
-import pytest
-import yaml
 
 from lnn_control.nodes.launcher import LAUNCH_SETS
+import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))

@@ -1,8 +1,8 @@
 """Style gates: ruff on the whole tree, and ament's linters where a ROS 2 install has them."""
+from pathlib import Path
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

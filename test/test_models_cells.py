@@ -1,14 +1,13 @@
 """Wired CfC and LTC cells: wiring semantics, irregular time, streaming, export, learning."""
-import numpy as np
-import pytest
-import torch
-from torch.nn import functional as F
-
 from lnn_control.models.cfc import CfCCell
 from lnn_control.models.fast import NumpyCfCStep
 from lnn_control.models.ltc import LTCCell
 from lnn_control.models.sequence import LiquidRNN
-from lnn_control.models.wiring import NCP, FullyConnected, Random, drone_ncp, rover_ncp
+from lnn_control.models.wiring import drone_ncp, FullyConnected, NCP, Random, rover_ncp
+import numpy as np
+import pytest
+import torch
+from torch.nn import functional as F
 
 CELLS = {
     'cfc': lambda w: CfCCell(32, w),

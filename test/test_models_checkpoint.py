@@ -1,17 +1,16 @@
 """Checkpoints: exact round-trip, atomic writes, and clear errors for every kind of bad file."""
 import os
 
-import pytest
-import torch
-
 from lnn_control.models.checkpoint import (
+    CheckpointError,
     FORMAT,
     FORMAT_VERSION,
-    CheckpointError,
     load_checkpoint,
     save_checkpoint,
 )
 from lnn_control.models.policy import Normalization, Policy, PolicyConfig
+import pytest
+import torch
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """``lnn-control demo`` runs end to end and prints the wiring and the fit."""
-import torch
-
 from lnn_control import cli
+import torch
 
 
 def test_demo_prints_wiring_and_fit(capsys):

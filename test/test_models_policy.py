@@ -1,13 +1,12 @@
 """Policy: every core through the same interface, config round-trip, bounds, input checks."""
 import dataclasses
 
-import pytest
-import torch
-
 from lnn_control.models.checkpoint import load_checkpoint, save_checkpoint
 from lnn_control.models.cores import CORES
 from lnn_control.models.policy import Normalization, Policy, PolicyConfig
 from lnn_control.models.wiring import wiring_from_dict
+import pytest
+import torch
 
 CONTINUOUS = {'ncp_cfc', 'ncp_ltc', 'cfc_dense'}
 

@@ -1,17 +1,16 @@
 """Wirings: preset sizes, determinism per seed, exact config round-trip, graph export."""
-import numpy as np
-import pytest
-
 from lnn_control.models.wiring import (
-    NCP,
     AutoNCP,
-    FullyConnected,
-    Random,
-    Wiring,
     drone_ncp,
+    FullyConnected,
+    NCP,
+    Random,
     rover_ncp,
+    Wiring,
     wiring_from_dict,
 )
+import numpy as np
+import pytest
 
 ALL_WIRINGS = [
     lambda: FullyConnected(7, 2, input_dim=5),

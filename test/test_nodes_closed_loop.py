@@ -5,10 +5,9 @@ config/policies/, otherwise with the simulator's expert behind the same runner i
 with the bridge's ground truth). The drone flies to its target with the expert, and with the
 shipped drone policy, which reads the bridge's odometry for its altitude and climb rate.
 """
-import pytest
-
 from lnn_control.nodes.launcher import LaunchOptions, LaunchSession
 from lnn_control.paths import config_path
+import pytest
 
 
 def policy_mode(filename):

@@ -7,17 +7,16 @@ listens to the commands and /diagnostics.
 import math
 import time
 
-import numpy as np
-import pytest
-import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist
-from sensor_msgs.msg import Image, Imu
-
 from lnn_control.models.checkpoint import save_checkpoint
 from lnn_control.models.policy import Policy, PolicyConfig
 from lnn_control.nodes.common import COMMAND_QOS, SENSOR_QOS
 from lnn_control.nodes.launcher import LaunchOptions, LaunchSession
+import numpy as np
+import pytest
+from sensor_msgs.msg import Image, Imu
+import torch
 
 RATE_HZ = 20.0
 CRUISE = 2.0

@@ -1,14 +1,13 @@
 """flight_node over rclpy: generic attitude output, failsafe hover then descent, recovery, and
 the state estimate (nav_msgs/Odometry) a policy with state inputs waits for."""
-import numpy as np
-import pytest
-import torch
-from sensor_msgs.msg import Image, Imu, JointState
-
 from lnn_control.models.checkpoint import save_checkpoint
 from lnn_control.models.policy import Policy, PolicyConfig
 from lnn_control.nodes.common import COMMAND_QOS, SENSOR_QOS
 from lnn_control.nodes.launcher import LaunchOptions, LaunchSession
+import numpy as np
+import pytest
+from sensor_msgs.msg import Image, Imu, JointState
+import torch
 
 HOVER, DESCENT, HOLD_S = 0.42, 0.04, 0.5
 
@@ -81,10 +80,9 @@ def test_camera_stall_levels_then_descends_then_recovers(session):
 
 
 def test_a_policy_with_state_inputs_flies_only_on_a_fresh_state_estimate(tmp_path):
-    import rclpy
-    from nav_msgs.msg import Odometry
-
     from lnn_control.control.frames import quat_from_euler
+    from nav_msgs.msg import Odometry
+    import rclpy
 
     ckpt = tmp_path / 'quad_state.pt'
     save_checkpoint(ckpt, Policy(PolicyConfig.for_vehicle(

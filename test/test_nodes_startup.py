@@ -1,8 +1,7 @@
 """Start-up errors are clear and stop the node before it drives; YAML typos are not ignored."""
-import pytest
-
 from lnn_control.nodes.common import StartupError
 from lnn_control.nodes.launcher import DRIVE, LaunchOptions, LaunchSession, node_arguments
+import pytest
 
 
 def start(set_name, **overrides):

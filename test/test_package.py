@@ -1,11 +1,10 @@
 """The package is what a ROS 2 workspace and pip both expect."""
-import xml.etree.ElementTree as ET
 from pathlib import Path
-
-import pytest
+import xml.etree.ElementTree as ET
 
 from lnn_control import cli
 from lnn_control.paths import config_path, share_dir, sim_asset_path
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 

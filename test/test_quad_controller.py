@@ -1,13 +1,10 @@
 """Pure flight-control logic: mixer, motors, attitude/rate loops, IMU model, configs."""
 import math
 
-import numpy as np
-import pytest
-
 from lnn_control.sim.quad_controller import (
+    euler_rates_to_body,
     FlightController,
     FlightControllerConfig,
-    euler_rates_to_body,
     quat_to_euler,
 )
 from lnn_control.sim.quad_env import QuadTaskConfig
@@ -16,6 +13,8 @@ from lnn_control.sim.quad_imu import ImuConfig, ImuModel
 from lnn_control.sim.quad_mixer import Mixer, mixer_matrix
 from lnn_control.sim.quad_motors import MotorBank
 from lnn_control.sim.quad_params import QuadParams
+import numpy as np
+import pytest
 
 PARAMS = QuadParams()
 

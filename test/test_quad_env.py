@@ -2,14 +2,13 @@
 import math
 
 import gymnasium as gym
-import numpy as np
-import pytest
 from gymnasium.utils.env_checker import check_env
-
 import lnn_control.sim  # noqa: F401  (registers the envs)
 from lnn_control.sim.quad_env import QuadEnvBase, QuadHoverEnv, QuadTargetEnv, QuadTaskConfig
 from lnn_control.sim.quad_expert import QuadExpert
 from lnn_control.sim.quad_metrics import QuadEpisodeSummary
+import numpy as np
+import pytest
 
 
 def hover_action(env: QuadEnvBase, roll=0.0, pitch=0.0, yaw_rate=0.0) -> np.ndarray:

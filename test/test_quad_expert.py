@@ -2,12 +2,11 @@
 from types import SimpleNamespace
 
 import gymnasium as gym
-import numpy as np
-import pytest
-
 import lnn_control.sim  # noqa: F401  (registers the envs)
 from lnn_control.sim.quad_expert import QuadExpert
 from lnn_control.sim.quad_params import QuadParams
+import numpy as np
+import pytest
 
 
 @pytest.fixture(scope='module')

@@ -1,15 +1,14 @@
 """The success judge: reached within a radius, held without a break; time to target; RMS error."""
 import math
 
-import numpy as np
-import pytest
-
 from lnn_control.sim.quad_metrics import (
+    aggregate,
     QuadEpisodeSummary,
     QuadTaskMonitor,
     SuccessCriteria,
-    aggregate,
 )
+import numpy as np
+import pytest
 
 GOAL = np.zeros(3)
 

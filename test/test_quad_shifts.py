@@ -1,10 +1,9 @@
 """Drone scenarios change the world they claim to, deterministically, and reset cleanly."""
-import numpy as np
-import pytest
-
 from lnn_control.sim.quad_env import QuadHoverEnv, QuadTargetEnv
 from lnn_control.sim.quad_model import FOLIAGE_RGBA, GROUND_RGBA, TARGET_RGBA
 from lnn_control.sim.scenario import available_scenarios, parse_scenarios
+import numpy as np
+import pytest
 
 QUAD_SCENARIOS = ('wind', 'gusts', 'payload', 'motor_fault', 'imu_bias', 'target_look', 'autumn',
                   'snow')

@@ -1,13 +1,12 @@
 """RoverLane-v0: the Gymnasium contract, determinism, lap counting and the expert."""
 import gymnasium as gym
-import numpy as np
-import pytest
 from gymnasium.utils.env_checker import check_env
-
 import lnn_control.sim  # noqa: F401  (registers the envs)
 from lnn_control.sim.rover_env import RoverLaneEnv
 from lnn_control.sim.rover_expert import RoverExpert
 from lnn_control.sim.rover_track import EVAL_SEEDS, TRAIN_SEEDS
+import numpy as np
+import pytest
 
 
 @pytest.fixture(scope='module')
@@ -119,9 +118,8 @@ def test_safety_driver_mode_counts_departures_per_km():
 
 
 def test_missing_gl_backend_says_how_to_fix(monkeypatch):
-    from mujoco.rendering.classic import gl_context
-
     from lnn_control.sim import render
+    from mujoco.rendering.classic import gl_context
 
     def broken(*args):
         raise OSError('libOSMesa.so: cannot open shared object file')

@@ -1,13 +1,12 @@
 """Course generator, bicycle model, metrics and expert: the pure parts, without MuJoCo."""
 import math
 
-import numpy as np
-import pytest
-
-from lnn_control.sim.metrics import LaneMetrics, aggregate
+from lnn_control.sim.metrics import aggregate, LaneMetrics
 from lnn_control.sim.rover_expert import RoverExpert, StanleyGains
 from lnn_control.sim.rover_model import RoverParams, RoverState, step
-from lnn_control.sim.rover_track import EXTENT, TrackConfig, generate_track
+from lnn_control.sim.rover_track import EXTENT, generate_track, TrackConfig
+import numpy as np
+import pytest
 
 
 @pytest.mark.parametrize('seed', [0, 1, 2, 3, 100_001])

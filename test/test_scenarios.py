@@ -1,18 +1,17 @@
 """Scenario engine and the shared/rover shifts: every scenario changes the image or the dynamics,
 more at higher severity; physical shifts change the trajectory; bad scenario files fail clearly."""
-import numpy as np
-import pytest
-
 from lnn_control.sim.rover_env import RoverLaneEnv
 from lnn_control.sim.rover_expert import RoverExpert
 from lnn_control.sim.scenario import (
-    ScenarioError,
-    SimWorld,
     available_scenarios,
     load_scenario_file,
     parse_scenarios,
     registered_shifts,
+    ScenarioError,
+    SimWorld,
 )
+import numpy as np
+import pytest
 
 SEED = 3
 VISUAL = sorted(n for n, s in available_scenarios('rover').items()

@@ -3,10 +3,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-import pytest
-import torch
-
 from lnn_control.control.frames import quat_from_euler, vertical_velocity
 from lnn_control.control.inputs import SensorInputs
 from lnn_control.control.limits import QuadLimits
@@ -19,6 +15,9 @@ from lnn_control.train.config import ConfigError, TrainConfig
 from lnn_control.train.dataset import SequenceDataset
 from lnn_control.train.demos import DatasetError, DemoWriter, Episode, read_manifest
 from lnn_control.train.pipeline import resolve_policy_config
+import numpy as np
+import pytest
+import torch
 
 STATE = ('altitude', 'climb_rate')
 QUAD = ('roll', 'pitch', 'yaw_rate', 'thrust')

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
-import pytest
-
-from lnn_control.train.augment import AugmentConfig, augment_images
+from lnn_control.train.augment import augment_images, AugmentConfig
 from lnn_control.train.bagdata import BagConfig, import_bag
 from lnn_control.train.dataset import SequenceDataset
 from lnn_control.train.demos import DatasetError, DemoWriter, Episode, read_manifest
+import numpy as np
+import pytest
 
 
 def _episode(steps: int, hw=(8, 12), value: float = 0.0) -> Episode:
@@ -83,7 +82,7 @@ def test_augmentation_changes_pixels_not_shape():
 def _write_bag(path, storage: str, *, frames: int = 40, gap_after: int | None = None) -> None:
     """A synthetic ``ros2 bag record``: bgr8 camera at 20 Hz, IMU at 100 Hz, cmd_vel at 20 Hz."""
     from rosbags.rosbag2 import StoragePlugin, Writer
-    from rosbags.typesys import Stores, get_typestore
+    from rosbags.typesys import get_typestore, Stores
 
     store = get_typestore(Stores.ROS2_JAZZY)
     t = store.types
@@ -153,9 +152,8 @@ def test_rosbag2_wrong_topic_names_the_topics(tmp_path):
 
 def test_train_from_a_bag_through_the_cli(tmp_path):
     """The user path: ``lnn-control train CONFIG --bag BAG --image-topic ...`` with no sim."""
-    import yaml
-
     from lnn_control.cli import main
+    import yaml
 
     bag = tmp_path / 'bag'
     _write_bag(bag, 'mcap', frames=40)

@@ -1,15 +1,14 @@
 """Trainer, resume and the tiny end-to-end run: record demos -> train -> evaluate."""
 from __future__ import annotations
 
-import numpy as np
-import pytest
-import torch
-
 from lnn_control.train.callbacks import BaseCallback
-from lnn_control.train.config import ConfigError, TrainConfig, load_config
+from lnn_control.train.config import ConfigError, load_config, TrainConfig
 from lnn_control.train.dataset import SequenceDataset
 from lnn_control.train.demos import DemoWriter, Episode
 from lnn_control.train.trainer import ImitationTrainer, TrainerError
+import numpy as np
+import pytest
+import torch
 
 POLICY = {'vehicle': 'rover', 'image_hw': [40, 48], 'core': 'ncp_cfc'}
 
@@ -155,7 +154,7 @@ def test_tiny_end_to_end_record_train_evaluate(tmp_path):
 
 
 def test_time_resolution_and_noise_conditions_build_the_right_jobs():
-    from lnn_control.train.evaluate import EvalConfig, _job, conditions
+    from lnn_control.train.evaluate import _job, conditions, EvalConfig
 
     config = EvalConfig(env_kwargs={'control_hz': 20.0}, scenarios=('fog',), severities=(3,),
                         max_steps=100, noise_vars=(0.2,), rate_scales=(0.5,),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lnn_control.control.commands import PX4_RELEASES
-from lnn_control.control.limits import QuadLimits, RoverLimits, check_range
+from lnn_control.control.limits import check_range, QuadLimits, RoverLimits
 
 POLICY_MODES = ('checkpoint', 'expert')
 ROVER_OUTPUTS = ('twist', 'ackermann')

@@ -6,14 +6,13 @@ late and missing frames, not reordered ones.
 """
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 import heapq
 import itertools
-from dataclasses import asdict, dataclass
 from typing import Any, Generic, TypeVar
 
-import numpy as np
-
 from lnn_control.control.limits import check_range
+import numpy as np
 
 T = TypeVar('T')
 

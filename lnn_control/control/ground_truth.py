@@ -7,8 +7,8 @@ interface a policy has.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+import json
 from typing import Any
 
 import numpy as np

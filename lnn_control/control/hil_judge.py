@@ -1,16 +1,15 @@
 """Pass/fail of a HIL run: task metrics and loop timing against thresholds from YAML."""
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lnn_control.control.config import config_from_dict
 from lnn_control.control.limits import check_range
+import yaml
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ on stale data until the timeout.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
+import math
 
-import numpy as np
-
-from lnn_control.control.preprocess import PreprocessError, preprocess
+from lnn_control.control.preprocess import preprocess, PreprocessError
 from lnn_control.control.watchdog import Watchdog, WatchdogStatus
 from lnn_control.models.state_inputs import check_state_inputs, input_vector
+import numpy as np
 
 CAMERA = 'camera'
 IMU = 'imu'

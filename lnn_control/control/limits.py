@@ -6,8 +6,8 @@ drone. A non-finite policy output is replaced by the safe command, never forward
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
+import math
 from typing import Any
 
 import numpy as np

@@ -7,16 +7,15 @@ resumes after a safe period, because the state integrated before the gap no long
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import math
 import time
-from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from lnn_control.control.inputs import SensorInputs
 from lnn_control.control.runner import Runner
 from lnn_control.control.timing import LoopStats
+import numpy as np
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,13 @@ zero-speed safe command really stops the rover. Quad commands are the env's acti
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+import math
 from typing import Any
 
-import numpy as np
-
-from lnn_control.control.bridge_config import QUAD_TASKS, ROVER_ENV, BridgeConfig
+from lnn_control.control.bridge_config import BridgeConfig, QUAD_TASKS, ROVER_ENV
 from lnn_control.control.commands import GENERIC_NAMES, steering_from_yaw_rate
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -92,7 +91,6 @@ class SimSession:
 
     def __init__(self, config: BridgeConfig) -> None:
         import gymnasium as gym
-
         import lnn_control.sim  # noqa: F401  (registers the env ids)
 
         self.config = config

@@ -6,9 +6,9 @@ One ``LoopStats`` per loop. The node calls ``tick(t)`` at the start of every con
 """
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
+import math
 
 import numpy as np
 

@@ -6,12 +6,11 @@ holds level attitude at hover thrust for ``failsafe_hold_s``, then sinks slowly.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-
-import numpy as np
+import math
 
 from lnn_control.control.limits import QuadLimits, RoverLimits, SteeringLimiter
+import numpy as np
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ policy's hidden state, since the state integrated over the gap no longer matches
 """
 from __future__ import annotations
 
-import enum
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+import enum
+import math
 
 
 class Transition(enum.Enum):

@@ -9,14 +9,13 @@ it into a TorchScript module.
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any
-
-import numpy as np
-import torch
-from torch import Tensor, nn
+import warnings
 
 from lnn_control.models.wiring import FullyConnected, Wiring
+import numpy as np
+import torch
+from torch import nn, Tensor
 
 
 class WiredCell(nn.Module):

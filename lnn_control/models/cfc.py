@@ -12,11 +12,10 @@ gate mixes ff1 and ff2 and a sign on either map does not fix the sign of the syn
 """
 from dataclasses import dataclass
 
-import torch
-from torch import Tensor, nn
-
 from lnn_control.models.cell_base import WiredCell
 from lnn_control.models.wiring import Wiring
+import torch
+from torch import nn, Tensor
 
 #: Number of linear maps per mode: ff1, ff2, time_a, time_b (``pure`` only has ff1).
 CFC_MAPS: dict[str, int] = {'default': 4, 'no_gate': 4, 'pure': 1}

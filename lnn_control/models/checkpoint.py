@@ -12,15 +12,14 @@ are fsynced, then renamed over the target: a crash leaves the old file or the ne
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
+import os
 from pathlib import Path
+import tempfile
 from typing import Any
 
-import torch
-
 from lnn_control.models.policy import Policy, PolicyConfig
+import torch
 
 FORMAT = 'lnn_control.policy'
 FORMAT_VERSION = 1

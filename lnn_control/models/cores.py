@@ -11,20 +11,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import torch
-from torch import Tensor, nn
-
 from lnn_control.models.cfc import CFC_MAPS, CfCCell
 from lnn_control.models.ltc import LTCCell
 from lnn_control.models.sequence import LiquidRNN
 from lnn_control.models.wiring import (
-    FullyConnected,
-    Wiring,
     drone_ncp,
+    FullyConnected,
     rover_ncp,
+    Wiring,
     wiring_from_dict,
 )
+import numpy as np
+import torch
+from torch import nn, Tensor
 
 
 class Core(nn.Module):

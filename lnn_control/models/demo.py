@@ -9,11 +9,10 @@ from __future__ import annotations
 import argparse
 import time
 
-import torch
-
 from lnn_control.models.cfc import CfCCell
 from lnn_control.models.sequence import LiquidRNN
 from lnn_control.models.wiring import rover_ncp
+import torch
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

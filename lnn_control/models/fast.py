@@ -9,10 +9,9 @@ where a TorchScript module is needed.
 """
 from __future__ import annotations
 
+from lnn_control.models.cfc import CfCCell
 import numpy as np
 import torch
-
-from lnn_control.models.cfc import CfCCell
 
 
 class NumpyCfCStep:

@@ -13,12 +13,11 @@ solved in order within the tick (inter, then command, then motor): a synapse fro
 layer reads its source's new potential, others the previous one, and a layer's own synapses are
 re-evaluated at every unfold.
 """
-import torch
-from torch import Tensor, nn
-from torch.nn import functional as F
-
 from lnn_control.models.cell_base import WiredCell
 from lnn_control.models.wiring import Wiring
+import torch
+from torch import nn, Tensor
+from torch.nn import functional as F
 
 #: Initial ranges, as in ncps.
 INIT_RANGES: dict[str, tuple[float, float]] = {

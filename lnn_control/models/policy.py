@@ -7,16 +7,15 @@ parameters) so a tick costs a few milliseconds on one CPU core and training runs
 """
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
+import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import torch
-from torch import Tensor, nn
-
-from lnn_control.models.cores import CORES, Core
+from lnn_control.models.cores import Core, CORES
 from lnn_control.models.state_inputs import check_state_inputs
+import torch
+from torch import nn, Tensor
 
 VEHICLES = ('rover', 'quad')
 #: Per vehicle: image size, action names and bounds (env units; see the env docstrings).

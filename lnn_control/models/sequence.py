@@ -1,10 +1,9 @@
 """``LiquidRNN``: a wired cell run over batch-first sequences, or one tick at a time."""
 from __future__ import annotations
 
+from lnn_control.models.cell_base import elapsed_column, WiredCell
 import torch
-from torch import Tensor, nn
-
-from lnn_control.models.cell_base import WiredCell, elapsed_column
+from torch import nn, Tensor
 
 
 class LiquidRNN(nn.Module):

@@ -8,8 +8,8 @@ nodes import it cheaply.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
+import math
 
 import numpy as np
 

@@ -4,14 +4,15 @@ No Node subclass lives here (one per file); these are the small conversions ever
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 import contextlib
+from dataclasses import fields
 import math
 import sys
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import fields
 from typing import Any
 
+from lnn_control.control.frames import vertical_velocity
 import numpy as np
 import rclpy
 from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor
@@ -19,12 +20,10 @@ from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
     HistoryPolicy,
+    qos_profile_sensor_data,
     QoSProfile,
     ReliabilityPolicy,
-    qos_profile_sensor_data,
 )
-
-from lnn_control.control.frames import vertical_velocity
 
 #: Camera and IMU: best effort, keep the last few (latest-sample semantics in the node).
 SENSOR_QOS = qos_profile_sensor_data

@@ -10,7 +10,6 @@ import sys
 from typing import Any
 
 from geometry_msgs.msg import Twist
-
 from lnn_control.control.commands import ackermann_fields, twist_fields
 from lnn_control.control.config import DriveConfig
 from lnn_control.control.loop import TickResult

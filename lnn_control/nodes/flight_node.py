@@ -13,8 +13,6 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from sensor_msgs.msg import Imu, JointState
-
 from lnn_control.control.commands import (
     generic_attitude_fields,
     mavros_attitude_target_fields,
@@ -27,6 +25,7 @@ from lnn_control.control.loop import TickResult
 from lnn_control.control.vehicles import QuadCommander, YawReference
 from lnn_control.nodes.common import COMMAND_QOS, fill, require, run_node
 from lnn_control.nodes.policy_node import PolicyNode
+from sensor_msgs.msg import Imu, JointState
 
 
 class FlightNode(PolicyNode):

@@ -13,20 +13,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from lnn_control.control.hil_judge import judge, load_thresholds
 from lnn_control.nodes.launcher import (
+    cli_path,
+    format_event,
     LAUNCH_SETS,
     LaunchOptions,
     LaunchSession,
-    cli_path,
-    format_event,
     node_arguments,
 )
 from lnn_control.paths import config_path
@@ -151,11 +151,10 @@ class _MonitorSession:
     """A LaunchSession look-alike holding only the monitor (the simulator machine's role)."""
 
     def __init__(self, options: LaunchOptions) -> None:
+        from lnn_control.nodes.hil_monitor import HilMonitor
         import rclpy
         from rclpy.context import Context
         from rclpy.executors import SingleThreadedExecutor
-
-        from lnn_control.nodes.hil_monitor import HilMonitor
 
         self.specs: tuple = ()
         self.nodes: dict[str, Any] = {}

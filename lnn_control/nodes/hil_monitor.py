@@ -6,15 +6,14 @@ set-up.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
+import json
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray
+from lnn_control.nodes.common import STATE_QOS
 from rclpy.node import Node
 from std_msgs.msg import String
-
-from lnn_control.nodes.common import STATE_QOS
 
 CONTROL_LOOP_SUFFIX = ': control loop'
 

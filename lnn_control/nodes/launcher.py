@@ -8,19 +8,18 @@ the bridge's laps (or Ctrl-C) and end with a summary.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 import importlib
 import json
 import math
+from pathlib import Path
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lnn_control.paths import config_path
+import yaml
 
 
 @dataclass(frozen=True)
@@ -145,11 +144,10 @@ class LaunchSession:
 
     def __init__(self, name: str, options: LaunchOptions | None = None, *,
                  on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
-        import rclpy
-        from rclpy.context import Context
-
         from lnn_control.nodes.common import make_executor
         from lnn_control.nodes.hil_monitor import HilMonitor
+        import rclpy
+        from rclpy.context import Context
 
         if name not in LAUNCH_SETS:
             raise ValueError(f'launch: unknown set {name!r}; known: {sorted(LAUNCH_SETS)}')

@@ -16,8 +16,25 @@ import threading
 import time
 from typing import Any, ClassVar
 
-import torch
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from lnn_control.control.config import resolve_checkpoint
+from lnn_control.control.ground_truth import decode_privileged, ExpertRunner
+from lnn_control.control.inputs import SensorInputs
+from lnn_control.control.loop import ControlLoop, TickResult
+from lnn_control.control.policies import make_runner, trained_rate_hz
+from lnn_control.control.runner import RunnerError
+from lnn_control.control.timing import LoopStats, PhaseLock
+from lnn_control.nodes.common import (
+    declare_config,
+    imu_to_array,
+    odometry_to_state,
+    SENSOR_QOS,
+    stamp_to_s,
+    StartupError,
+    STATE_QOS,
+    Throttled,
+)
+from lnn_control.paths import config_path
 from nav_msgs.msg import Odometry
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
@@ -25,25 +42,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image, Imu
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
-
-from lnn_control.control.config import resolve_checkpoint
-from lnn_control.control.ground_truth import ExpertRunner, decode_privileged
-from lnn_control.control.inputs import SensorInputs
-from lnn_control.control.loop import ControlLoop, TickResult
-from lnn_control.control.policies import make_runner, trained_rate_hz
-from lnn_control.control.runner import RunnerError
-from lnn_control.control.timing import LoopStats, PhaseLock
-from lnn_control.nodes.common import (
-    SENSOR_QOS,
-    STATE_QOS,
-    StartupError,
-    Throttled,
-    declare_config,
-    imu_to_array,
-    odometry_to_state,
-    stamp_to_s,
-)
-from lnn_control.paths import config_path
+import torch
 
 GROUND_TRUTH = 'ground_truth'
 #: Window of the loop statistics (5 minutes at 50 Hz fits).

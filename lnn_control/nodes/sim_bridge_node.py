@@ -17,18 +17,8 @@ import sys
 import time
 from typing import Any
 
-import numpy as np
-import rclpy
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import Twist
-from nav_msgs.msg import Odometry
-from rcl_interfaces.msg import SetParametersResult
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.node import Node
-from rosgraph_msgs.msg import Clock
-from sensor_msgs.msg import Image, Imu, JointState
-from std_msgs.msg import String
-
 from lnn_control.control.bridge_config import BridgeConfig
 from lnn_control.control.commands import stamp_fields
 from lnn_control.control.faults import FaultInjector
@@ -37,15 +27,24 @@ from lnn_control.control.ground_truth import encode_privileged
 from lnn_control.control.sim_session import SimSession, SimStep
 from lnn_control.nodes.common import (
     COMMAND_QOS,
-    SENSOR_QOS,
-    STATE_QOS,
-    StartupError,
-    Throttled,
     declare_config,
     make_executor,
     require,
     run_node,
+    SENSOR_QOS,
+    StartupError,
+    STATE_QOS,
+    Throttled,
 )
+from nav_msgs.msg import Odometry
+import numpy as np
+from rcl_interfaces.msg import SetParametersResult
+import rclpy
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import Image, Imu, JointState
+from std_msgs.msg import String
 
 #: Release timer period for delayed messages (fault injection only).
 RELEASE_PERIOD_S = 0.001

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lnn_control.sim.scenario import available_scenarios, registered_shifts
 import numpy as np
 from PIL import Image, ImageDraw
-
-from lnn_control.sim.scenario import available_scenarios, registered_shifts
 
 LABEL_W = 120
 HEADER_H = 16

@@ -5,8 +5,8 @@ Pure Python: the env updates a :class:`LaneMetrics` every step and puts ``summar
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+import math
 
 
 @dataclass

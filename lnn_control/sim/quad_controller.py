@@ -12,14 +12,13 @@ Sign conventions (FLU body, ENU world, right-hand rule, ZYX Euler angles):
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
+import math
 from typing import Any
-
-import numpy as np
 
 from lnn_control.sim.quad_mixer import Mixer
 from lnn_control.sim.quad_params import QuadParams
+import numpy as np
 
 
 def quat_to_euler(quat: np.ndarray) -> np.ndarray:

@@ -7,35 +7,34 @@ and saturate (``quad_motors``), and MuJoCo flies the airframe with drag and wind
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import asdict, dataclass, field, fields
+import math
 from typing import Any
 
 import gymnasium as gym
-import mujoco
-import numpy as np
 from gymnasium import spaces
-
 from lnn_control.sim.quad_controller import FlightController, FlightControllerConfig, quat_to_euler
 from lnn_control.sim.quad_imu import ImuConfig, ImuModel
 from lnn_control.sim.quad_metrics import QuadTaskMonitor, SuccessCriteria
 from lnn_control.sim.quad_model import (
-    PHYSICS_HZ,
-    TARGET_PANEL_Z,
     build_quad_model,
+    PHYSICS_HZ,
     sync_subtree_mass,
+    TARGET_PANEL_Z,
 )
 from lnn_control.sim.quad_motors import MotorBank
 from lnn_control.sim.quad_params import QuadParams
 from lnn_control.sim.quad_wind import WindField
-from lnn_control.sim.render import SceneRenderer, apply_render_knobs
+from lnn_control.sim.render import apply_render_knobs, SceneRenderer
 from lnn_control.sim.scenario import (
     ActiveScenario,
     ModelDefaults,
+    parse_scenarios,
     Shift,
     SimWorld,
-    parse_scenarios,
 )
+import mujoco
+import numpy as np
 
 ACTION_NAMES = ('roll', 'pitch', 'yaw_rate', 'thrust')
 ACTION_UNITS = ('rad', 'rad', 'rad/s', '0..1')

@@ -7,14 +7,13 @@ integral action to reject both, like a pilot would.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+import math
 from typing import Any
 
-import numpy as np
-
 from lnn_control.sim.quad_params import GRAVITY, QuadParams
+import numpy as np
 
 
 @dataclass(frozen=True)

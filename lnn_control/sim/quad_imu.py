@@ -6,8 +6,8 @@ low-pass filter. Scenario shifts add larger biases or noise on top (``shifts/qua
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
+import math
 from typing import Any
 
 import numpy as np

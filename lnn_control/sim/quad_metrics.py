@@ -4,9 +4,9 @@ Pure logic over positions, so the same judge scores the simulator, a replayed ro
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+import math
 from typing import Any
 
 import numpy as np

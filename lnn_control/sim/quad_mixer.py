@@ -7,9 +7,8 @@ thrust``. Without that term the matrix loses rank and the vehicle cannot yaw.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from lnn_control.sim.quad_params import QuadParams
+import numpy as np
 
 #: +1: the propeller spins counter-clockwise seen from above (angular velocity along +z).
 MOTOR_SPIN = (1.0, 1.0, -1.0, -1.0)

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import math
 
-import mujoco
-import numpy as np
-
 from lnn_control.sim.quad_mixer import MOTOR_SPIN
 from lnn_control.sim.quad_params import QuadParams
+import mujoco
+import numpy as np
 
 PHYSICS_HZ = 500
 AIR_DENSITY = 1.2

@@ -5,9 +5,8 @@ attitude loop's bandwidth, so the simulator must have it for a learnt policy to 
 """
 from __future__ import annotations
 
-import numpy as np
-
 from lnn_control.sim.quad_params import QuadParams
+import numpy as np
 
 
 class MotorBank:

@@ -4,8 +4,8 @@ Pure data: no MuJoCo here, so the controller and the expert can be tested and re
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
+import math
 from typing import Any
 
 GRAVITY = 9.81

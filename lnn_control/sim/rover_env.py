@@ -11,17 +11,14 @@ import os
 # Headless by default; must happen before MuJoCo is first imported (see render.py).
 os.environ.setdefault('MUJOCO_GL', 'osmesa')
 
-import math  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
+import math  # noqa: E402
 from typing import Any  # noqa: E402
 
 import gymnasium as gym  # noqa: E402
-import mujoco  # noqa: E402
-import numpy as np  # noqa: E402
 from gymnasium import spaces  # noqa: E402
-
 from lnn_control.sim.metrics import LaneMetrics  # noqa: E402
-from lnn_control.sim.render import SceneRenderer, apply_render_knobs  # noqa: E402
+from lnn_control.sim.render import apply_render_knobs, SceneRenderer  # noqa: E402
 from lnn_control.sim.rover_model import (  # noqa: E402
     GRAVITY,
     RoverParams,
@@ -30,19 +27,21 @@ from lnn_control.sim.rover_model import (  # noqa: E402
     step,
 )
 from lnn_control.sim.rover_scene import (  # noqa: E402
-    GroundPainter,
-    RoadStyle,
     build_model,
+    GroundPainter,
     place_scenery,
+    RoadStyle,
 )
-from lnn_control.sim.rover_track import SPLITS, Track, TrackConfig, generate_track  # noqa: E402
+from lnn_control.sim.rover_track import generate_track, SPLITS, Track, TrackConfig  # noqa: E402
 from lnn_control.sim.scenario import (  # noqa: E402
     ActiveScenario,
     ModelDefaults,
+    parse_scenarios,
     Shift,
     SimWorld,
-    parse_scenarios,
 )
+import mujoco  # noqa: E402
+import numpy as np  # noqa: E402
 
 PHYSICS_DT = 0.0025
 #: IMU range (m/s^2 and rad/s): readings saturate here, like a real sensor's full scale.

@@ -9,8 +9,8 @@ off-distribution states of DAgger; the returned action is always the clean one p
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+import math
 from typing import Any
 
 import numpy as np

@@ -11,8 +11,8 @@ the kinematic bicycle is used, where the slip model is stiff and meaningless.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, replace
+import math
 
 GRAVITY = 9.81
 

@@ -10,15 +10,14 @@ directional light ``sun``, cameras ``front`` and ``chase``, and the rover body `
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-
-import mujoco
-import numpy as np
-from PIL import Image, ImageDraw
+import math
 
 from lnn_control.sim.rover_model import RoverParams
 from lnn_control.sim.rover_track import EXTENT, Track, TrackConfig
+import mujoco
+import numpy as np
+from PIL import Image, ImageDraw
 
 TEXTURE_SIZE = 2048
 N_TREES, N_POSTS, N_BUILDINGS = 24, 40, 8

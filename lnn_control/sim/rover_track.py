@@ -14,8 +14,8 @@ evaluation; the split is a convention the env enforces with ``track_split``.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
+import math
 
 import numpy as np
 

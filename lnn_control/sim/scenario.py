@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from lnn_control.paths import sim_asset_path
 import numpy as np
 import yaml
-
-from lnn_control.paths import sim_asset_path
 
 SEVERITIES = (1, 2, 3, 4, 5)
 VEHICLES = ('rover', 'quad')

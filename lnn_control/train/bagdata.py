@@ -15,9 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from lnn_control.train.demos import DatasetError, DemoWriter, Episode
+import numpy as np
 
 ROVER_ACTIONS = ('steering',)
 ROVER_ACTIONS_THROTTLE = ('steering', 'throttle')
@@ -107,10 +106,9 @@ class _Streams:
 
 
 def _read_streams(bag: Path, config: BagConfig) -> _Streams:
-    from rosbags.highlevel import AnyReader
-    from rosbags.typesys import Stores, get_typestore
-
     from lnn_control.control.preprocess import PreprocessError, resize, to_rgb
+    from rosbags.highlevel import AnyReader
+    from rosbags.typesys import get_typestore, Stores
 
     topics = (config.image_topic, config.imu_topic, config.command_topic)
     streams = _Streams([], [], [], [], [], [], [])

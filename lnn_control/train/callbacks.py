@@ -6,9 +6,9 @@ resumable state after every epoch itself, and callbacks only add to that.
 """
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+import logging
+from typing import Any, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from lnn_control.train.trainer import ImitationTrainer

@@ -14,17 +14,16 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from pathlib import Path
 import random
 import shutil
 import sys
-from pathlib import Path
 from typing import Any
-
-import numpy as np
-import yaml
 
 from lnn_control.train.config import ConfigError, load_config
 from lnn_control.train.demos import DatasetError
+import numpy as np
+import yaml
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,10 +69,9 @@ def seed_everything(seed: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from lnn_control.train.bagdata import BagConfig, import_bag
     from lnn_control.train.pipeline import train_run
+    import torch
 
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
     os.environ.setdefault('MUJOCO_GL', 'osmesa')

@@ -7,17 +7,16 @@ Unknown keys and out-of-range values are errors that name the file, the field an
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from lnn_control.models.state_inputs import check_state_inputs
 from lnn_control.train.augment import AugmentConfig
 from lnn_control.train.experts import expert_gains
+import yaml
 
 REGIMES = ('clean', 'randomized')
 VEHICLES = ('rover', 'quad')

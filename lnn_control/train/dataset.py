@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from lnn_control.train.demos import (
     DatasetError,
     DatasetMeta,
@@ -19,6 +17,7 @@ from lnn_control.train.demos import (
     iter_episodes,
     read_manifest,
 )
+import numpy as np
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,18 +16,17 @@ recorder never leaves a torn file.
 """
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+import json
+import os
 from pathlib import Path
+import tempfile
 from typing import Any
-
-import numpy as np
+import zipfile
 
 from lnn_control.models.state_inputs import check_state_inputs
+import numpy as np
 
 FORMAT = 'lnn_control.demos'
 VERSION = 1

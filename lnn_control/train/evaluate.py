@@ -15,15 +15,14 @@ Rover success is a completed lap (``completion >= 1``), quad success the env's `
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+import math
 from typing import Any
-
-import numpy as np
 
 from lnn_control.train.rollout import RolloutOptions
 from lnn_control.train.workers import EpisodeJob, resolve, run_jobs
+import numpy as np
 
 SUCCESS_KEY = {'rover': 'completion', 'quad': 'success'}
 

@@ -13,18 +13,17 @@ Writes ``results.json``, ``results.md`` and ``success_vs_severity.png`` into ``-
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 import json
 import logging
 import os
-import sys
-from collections.abc import Mapping
 from pathlib import Path
+import sys
 from typing import Any
 
+from lnn_control.train.evaluate import EvalConfig, evaluate
 import numpy as np
 import yaml
-
-from lnn_control.train.evaluate import EvalConfig, evaluate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -116,7 +115,7 @@ def plot_policy(path: str, config: EvalConfig, out: Path, name: str,
     from lnn_control.models.checkpoint import load_checkpoint
     from lnn_control.train.experts import make_expert
     from lnn_control.train.report import plot_activity, plot_saliency, saliency
-    from lnn_control.train.rollout import RolloutOptions, control_period, make_env, run_episode
+    from lnn_control.train.rollout import control_period, make_env, RolloutOptions, run_episode
 
     policy, _ = load_checkpoint(path)
     env = make_env(config.env_id, dict(config.env_kwargs))

@@ -6,9 +6,9 @@ true climb rate; so the gains are part of the recipe, set per training run in YA
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 import dataclasses
 import importlib
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np

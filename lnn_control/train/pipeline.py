@@ -15,14 +15,11 @@ round it is in.
 """
 from __future__ import annotations
 
-import logging
-import shutil
 from collections.abc import Sequence
+import logging
 from pathlib import Path
+import shutil
 from typing import Any
-
-import numpy as np
-import yaml
 
 from lnn_control.train.callbacks import BaseCallback
 from lnn_control.train.config import ConfigError, TrainConfig
@@ -30,6 +27,8 @@ from lnn_control.train.dataset import SequenceDataset
 from lnn_control.train.demos import DatasetError, read_manifest
 from lnn_control.train.record import record
 from lnn_control.train.trainer import ImitationTrainer
+import numpy as np
+import yaml
 
 _LOG = logging.getLogger(__name__)
 

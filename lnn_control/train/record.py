@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from lnn_control.train.config import TrainConfig
 from lnn_control.train.demos import DemoWriter
 from lnn_control.train.rollout import RolloutOptions
 from lnn_control.train.workers import EpisodeJob, resolve, run_jobs
+import numpy as np
 
 ACTION_NAMES = {'rover': ('steering',), 'quad': ('roll', 'pitch', 'yaw_rate', 'thrust')}
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import torch
-
 from lnn_control.models.state_inputs import check_state_inputs, input_vector
 from lnn_control.train.demos import Episode
+import numpy as np
+import torch
 
 #: Longest elapsed time fed to a policy, as ``PolicyRunner``'s default ``max_dt``.
 MAX_ELAPSED_S = 1.0
@@ -76,7 +75,6 @@ class RolloutResult:
 def make_env(env_id: str, env_kwargs: dict[str, Any], scenario: str = 'clear') -> Any:
     """Build a registered env with ``scenario`` (``import lnn_control.sim`` registers them)."""
     import gymnasium
-
     import lnn_control.sim  # noqa: F401  (registers the env ids)
 
     return gymnasium.make(env_id, scenario=scenario, **env_kwargs)

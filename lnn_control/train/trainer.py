@@ -13,20 +13,19 @@ last finished epoch and ends bit-identical to one that was never interrupted.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 import logging
 import math
 import os
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import torch
-
-from lnn_control.train.augment import AugmentConfig, augment_images
+from lnn_control.train.augment import augment_images, AugmentConfig
 from lnn_control.train.callbacks import BaseCallback, CallbackList, ProgressBarCallback
 from lnn_control.train.dataset import Batch, SequenceDataset
 from lnn_control.train.logger import Logger
+import numpy as np
+import torch
 
 _LOG = logging.getLogger(__name__)
 STATE_FILE = 'trainer_state.pt'

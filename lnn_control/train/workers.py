@@ -8,18 +8,17 @@ order, so the datasets and reports do not depend on scheduling.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from lnn_control.train.experts import make_expert
-from lnn_control.train.rollout import RolloutOptions, RolloutResult, make_env, run_episode
+from lnn_control.train.rollout import make_env, RolloutOptions, RolloutResult, run_episode
+import numpy as np
 
 
 @dataclass(frozen=True)

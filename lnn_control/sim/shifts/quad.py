@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+from lnn_control.sim.scenario import register_shift, ScenarioError, Shift
 import numpy as np
-
-from lnn_control.sim.scenario import ScenarioError, Shift, register_shift
 
 _QUAD = ('quad',)
 

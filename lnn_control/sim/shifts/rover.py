@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import math
 
+from lnn_control.sim.scenario import register_shift, Shift
 import numpy as np
-
-from lnn_control.sim.scenario import Shift, register_shift
 
 
 @register_shift

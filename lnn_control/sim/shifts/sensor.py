@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections import deque
 
+from lnn_control.sim.scenario import register_shift, Shift
 import numpy as np
-
-from lnn_control.sim.scenario import Shift, register_shift
 
 BOTH = ('rover', 'quad')
 

@@ -17,14 +17,13 @@ edge (see docs/simulation_rover.md and the gallery).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import replace
+import math
 
+from lnn_control.sim.scenario import register_shift, Shift
 import mujoco
 import numpy as np
 from PIL import Image, ImageFilter
-
-from lnn_control.sim.scenario import Shift, register_shift
 
 BOTH = ('rover', 'quad')
 
