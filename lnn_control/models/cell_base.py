@@ -63,7 +63,7 @@ class WiredCell(nn.Module):
     # -- public API ------------------------------------------------------------------------------
     def initial_state(self, batch: int, *, device: Any = None,
                       dtype: torch.dtype | None = None) -> Tensor:
-        """A zero state (B, N)."""
+        """Return a zero state (B, N)."""
         ref = next(self.parameters())
         return torch.zeros(batch, self.hidden_size, device=device or ref.device,
                            dtype=dtype or ref.dtype)
@@ -116,7 +116,7 @@ class WiredCell(nn.Module):
         return x
 
     def check_state(self, hx: Tensor | None, x: Tensor) -> Tensor:
-        """A zero state when ``hx`` is None, else ``hx`` after a shape check."""
+        """Return a zero state when ``hx`` is None, else ``hx`` after a shape check."""
         if hx is None:
             return x.new_zeros(x.shape[0], self.hidden_size)
         if hx.shape != (x.shape[0], self.hidden_size):
@@ -133,7 +133,7 @@ class WiredCell(nn.Module):
         raise NotImplementedError
 
     def export_step(self) -> torch.jit.ScriptModule:
-        """A TorchScript step with the masked weights frozen in, for the control loop.
+        """Export a TorchScript step with the masked weights frozen in, for the control loop.
 
         Its ``forward(x (B, D), h (B, N), ts (B, 1)) -> (y (B, M), h (B, N))`` gives the same
         numbers as ``forward``; re-export after the weights change.
@@ -152,7 +152,7 @@ class WiredCell(nn.Module):
         raise NotImplementedError
 
     def step_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
-        """New state (B, N) from input (B, D), state (B, N) and elapsed (B, 1)."""
+        """Return the new state (B, N) from input (B, D), state (B, N) and elapsed (B, 1)."""
         raise NotImplementedError
 
     def sequence_fused(self, fused: list[Tensor], x: Tensor, h: Tensor, ts: Tensor) -> Tensor:
@@ -168,7 +168,7 @@ class WiredCell(nn.Module):
         return torch.stack(states, 1)
 
     def step_module(self, fused: list[Tensor]) -> nn.Module:
-        """An ``nn.Module`` (scriptable) that runs ``step_fused`` on frozen ``fused``."""
+        """Build an ``nn.Module`` (scriptable) that runs ``step_fused`` on frozen ``fused``."""
         raise NotImplementedError
 
 

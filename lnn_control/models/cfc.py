@@ -22,13 +22,14 @@ CFC_MAPS: dict[str, int] = {'default': 4, 'no_gate': 4, 'pure': 1}
 
 
 def cfc_gate(z: Tensor, ts: Tensor, n: int, a: Tensor, tau: Tensor, mode: str) -> Tensor:
-    """The CfC closed form for one layer from its map pre-activations.
+    """Compute the CfC closed form for one layer from its map pre-activations.
 
     Args:
         z: Pre-activations ``[ff1 | ff2 | time_a | time_b]`` (..., K*n); ``[ff1]`` if pure.
         ts: Elapsed time (..., 1).
         n: Neurons in the layer.
-        a, tau: ``pure`` mode's A and |w_tau| (n); unused otherwise.
+        a: ``pure`` mode's A (n); unused otherwise.
+        tau: ``pure`` mode's |w_tau| (n); unused otherwise.
         mode: ``default``, ``no_gate`` or ``pure``.
 
     Shape:
@@ -44,7 +45,7 @@ def cfc_gate(z: Tensor, ts: Tensor, n: int, a: Tensor, tau: Tensor, mode: str) -
 
 
 def _feed(outs: list[Tensor], first: int, layer: int) -> Tensor:
-    """New states of layers ``first..layer-1``, joined on the last dimension."""
+    """Join the new states of layers ``first..layer-1`` on the last dimension."""
     return outs[layer - 1] if first == layer - 1 else torch.cat(outs[first:layer], -1)
 
 

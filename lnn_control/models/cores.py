@@ -32,7 +32,7 @@ class Core(nn.Module):
     state_size: int = 0
 
     def initial_state(self, batch: int, device: torch.device | None = None) -> Tensor:
-        """A zero state (B, S)."""
+        """Return a zero state (B, S)."""
         return torch.zeros(batch, self.state_size, device=device)
 
     def forward(self, u: Tensor, elapsed: Tensor, hx: Tensor) -> tuple[Tensor, Tensor]:
@@ -194,7 +194,7 @@ class CoreSpec:
 
 
 def default_wiring(vehicle: str, features: int, actions: int) -> dict[str, Any]:
-    """The 19-neuron preset for the vehicle, as a config dict."""
+    """Return the 19-neuron preset for the vehicle, as a config dict."""
     if vehicle == 'quad' and actions == 4:
         return drone_ncp(input_dim=features).to_dict()
     return rover_ncp(input_dim=features, motor=actions).to_dict()

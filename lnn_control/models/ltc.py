@@ -25,9 +25,11 @@ INIT_RANGES: dict[str, tuple[float, float]] = {
     'sigma': (3.0, 8.0), 'mu': (0.3, 0.8)}
 
 
-
 def _group(fused: list[Tensor], layer: int) -> list[Tensor]:
-    """The 14 fused tensors of ``layer``: cm, leak, then (src, sigma, -sigma mu, w2) x 3 kinds."""
+    """Return the 14 fused tensors of ``layer``.
+
+    They are cm, leak, then (src, sigma, -sigma mu, w2) x 3 kinds.
+    """
     return fused[2 + 14 * layer:2 + 14 * (layer + 1)]
 
 
@@ -139,7 +141,7 @@ def ltc_sequence(x: Tensor, h: Tensor, ts: Tensor, fused: list[Tensor], sizes: l
         states: list[Tensor] = []
         if has_o:  # unbind: one backward node per sequence, not one per step
             for num_t, den_t, cm_t in zip(num.unbind(1), den.unbind(1), cm.unbind(1),
-                                           strict=True):
+                                          strict=True):
                 v = _solve(v, num_t, den_t, cm_t, g, n, unfolds, True)
                 states.append(v)
         else:
@@ -230,7 +232,7 @@ class LTCCell(WiredCell):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """ncps' uniform ranges; positive quantities are stored through softplus^-1."""
+        """Draw ncps' uniform ranges; positive quantities are stored through softplus^-1."""
         with torch.no_grad():
             for name, (low, high) in INIT_RANGES.items():
                 for prefix in ('', 'sensory_') if name in ('w', 'sigma', 'mu') else ('',):
@@ -248,7 +250,9 @@ class LTCCell(WiredCell):
                 f'synapses={self.wiring.synapse_count + self.wiring.sensory_synapse_count}')
 
     def fused(self) -> list[Tensor]:
-        """``input_w, input_b``, then per layer 14 tensors: ``cm`` (n), the leak ``[gleak vleak |
+        """Return the input affine map, then the 14 fused tensors of each layer.
+
+        ``input_w, input_b``, then per layer 14 tensors: ``cm`` (n), the leak ``[gleak vleak |
         gleak + eps]`` (2n), and for its sensory, other-layer and own synapses an edge list each:
         source index (E,), ``sigma``, ``-sigma mu`` (E,), ``[w erev | w]`` on destinations (E, 2n).
         """

@@ -158,7 +158,7 @@ class PolicyConfig:
 
     @classmethod
     def for_vehicle(cls, vehicle: str, **overrides: Any) -> PolicyConfig:
-        """The vehicle's defaults (image size, actions and bounds), then ``overrides``."""
+        """Build the vehicle's defaults (image size, actions and bounds), then ``overrides``."""
         if vehicle not in VEHICLE_DEFAULTS:
             raise ValueError(f'PolicyConfig: vehicle must be one of {VEHICLES}, got {vehicle!r}')
         defaults = VEHICLE_DEFAULTS[vehicle]
@@ -190,8 +190,9 @@ class PolicyConfig:
 
 
 class ConvHead(nn.Module):
-    """uint8 frames + IMU (+ state inputs) -> ``feature_dim`` features: 4 strided convs,
-    pooled, one linear.
+    """Image encoder: uint8 frames + IMU (+ state inputs) -> ``feature_dim`` features.
+
+    Four strided convs, pooled, then one linear.
 
     Shape:
         images (B, H, W, 3) uint8, imu (B, I) -> (B, F).
@@ -248,7 +249,7 @@ class Policy(nn.Module):
         return self.core.state_size
 
     def initial_state(self, batch: int) -> Tensor:
-        """A zero state (B, S) on the policy's device."""
+        """Return a zero state (B, S) on the policy's device."""
         return self.core.initial_state(batch, device=self.action_mid.device)
 
     def parameter_counts(self) -> dict[str, int]:

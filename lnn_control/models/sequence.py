@@ -27,7 +27,7 @@ class LiquidRNN(nn.Module):
         self.output_size = cell.output_size
 
     def initial_state(self, batch: int) -> Tensor:
-        """A zero state (B, N)."""
+        """Return a zero state (B, N)."""
         return self.cell.initial_state(batch)
 
     def forward(self, x: Tensor, hx: Tensor | None = None, elapsed: Tensor | None = None,

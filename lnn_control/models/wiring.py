@@ -63,7 +63,7 @@ class Wiring:
         raise ValueError(f'{type(self).__name__}: neuron {neuron} outside 0..{self.units - 1}')
 
     def is_built(self) -> bool:
-        """True once the sensory adjacency exists."""
+        """Return True once the sensory adjacency exists."""
         return self.sensory_adjacency is not None
 
     def build(self, input_dim: int) -> Wiring:
@@ -139,7 +139,7 @@ class Wiring:
 
     # -- config ----------------------------------------------------------------------------------
     def params(self) -> dict[str, Any]:
-        """Constructor arguments (without ``input_dim``); subclasses extend."""
+        """Return the constructor arguments (without ``input_dim``); subclasses extend."""
         return {'units': self.units, 'output_dim': self.output_dim}
 
     def to_dict(self) -> dict[str, Any]:
@@ -388,13 +388,19 @@ def wiring_from_dict(config: Mapping[str, Any]) -> Wiring:
 
 
 def rover_ncp(seed: int = 22222, *, input_dim: int = 32, motor: int = 1) -> NCP:
-    """The 19-neuron lane-keeping NCP (Lechner et al. 2020): 32 sensory -> 12/6/1, 252 synapses."""
+    """Build the 19-neuron lane-keeping NCP (Lechner et al. 2020).
+
+    32 sensory -> 12/6/1 neurons, 252 synapses.
+    """
     return NCP(12, 6, motor, sensory_fanout=6, inter_fanout=4, recurrent_command_synapses=6,
                motor_fanin=6, seed=seed, input_dim=input_dim)
 
 
 def drone_ncp(seed: int = 22222, *, input_dim: int = 32) -> NCP:
-    """A 19-neuron flight NCP: 11 inter, 4 command, 4 motor (roll, pitch, yaw rate, thrust)."""
+    """Build a 19-neuron flight NCP: 11 inter, 4 command, 4 motor.
+
+    The motor neurons are roll, pitch, yaw rate and thrust.
+    """
     return NCP(11, 4, 4, sensory_fanout=4, inter_fanout=2, recurrent_command_synapses=4,
                motor_fanin=3, seed=seed, input_dim=input_dim)
 
