@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     gallery.add_argument('--out', default=None,
                          help='output PNG (default docs/img/<vehicle>_gallery.png)')
     gallery.add_argument('--severities', type=int, nargs='+', default=[1, 3, 5])
-    gallery.add_argument('--seed', type=int, default=None, help='default: the vehicle\'s own')
+    gallery.add_argument('--seed', type=int, default=None, help="default: the vehicle's own")
     gallery.add_argument('--groups', nargs='+', default=['visual', 'sensor', 'physics'],
                          choices=['visual', 'sensor', 'physics'])
     drive = actions.add_parser('drive-expert', help='drive the expert, print metrics')

@@ -57,7 +57,7 @@ def scenario_groups(vehicle: str = 'rover') -> dict[str, str]:
 
 def camera_view(env: Any, make_expert: Callable[[Any], Any], scenario: str, seed: int,
                 steps: int) -> np.ndarray:
-    """The camera image after the expert has run ``steps`` steps in ``scenario``."""
+    """Return the camera image after the expert has run ``steps`` steps in ``scenario``."""
     obs, info = env.reset(seed=seed, options={'scenario': scenario})
     expert = make_expert(env)
     for _ in range(steps):

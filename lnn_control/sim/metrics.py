@@ -38,7 +38,7 @@ class LaneMetrics:
         self.departures += int(departed)
 
     def summary(self) -> dict[str, float]:
-        """The per-episode figures so far.
+        """Return the per-episode figures so far.
 
         Keys: ``completion`` (0-1 of the target distance), ``departures_per_km``,
         ``rms_lateral_error`` and ``max_lateral_error`` (m), ``steering_smoothness`` (mean

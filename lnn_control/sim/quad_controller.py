@@ -136,8 +136,8 @@ class FlightController:
         euler_rate_sp = (cfg.attitude_p * (float(setpoint[0]) - roll),
                          cfg.attitude_p * (float(setpoint[1]) - pitch), float(setpoint[2]))
         body_sp = euler_rates_to_body((roll, pitch, 0.0), euler_rate_sp)
-        rate_sp = tuple(max(-m, min(m, float(v))) for v, m in zip(body_sp, cfg.max_rate,
-                                                                   strict=True))
+        rate_sp = tuple(max(-m, min(m, float(v)))
+                        for v, m in zip(body_sp, cfg.max_rate, strict=True))
         self.rate_setpoint = rate_sp
         alpha = dt / (dt + 1.0 / (2.0 * math.pi * cfg.d_cutoff_hz))
         limit = cfg.integral_limit

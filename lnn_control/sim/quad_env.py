@@ -48,7 +48,7 @@ _BOUND_TOL = 1e-5
 
 
 def default_knobs() -> dict[str, Any]:
-    """The env knobs shifts may set at reset (see ``QuadEnvBase`` for their meaning)."""
+    """Return the env knobs shifts may set at reset (see ``QuadEnvBase`` for their meaning)."""
     return {'wind_velocity': np.zeros(3), 'wind_gust': 0.0, 'gust_tau': 1.0,
             'motor_efficiency': np.ones(4), 'imu_noise_scale': 1.0, 'camera': 'fpv',
             'view_distance': 20.0, 'fog_visibility': 60.0, 'sky_tint': None,
@@ -327,7 +327,7 @@ class QuadEnvBase(gym.Env):
         return self._observe(), reward, crashed, False, self._info(termination)
 
     def render(self) -> np.ndarray | None:
-        """The chase camera at ``chase_hw`` (``render_mode='rgb_array'``), else None."""
+        """Return the chase view at ``chase_hw`` (``render_mode='rgb_array'``), else None."""
         if self.render_mode != 'rgb_array' or self._renderer is None:
             return None
         return self._renderer.render(self.data, self._chase, *self.chase_hw)

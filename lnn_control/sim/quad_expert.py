@@ -111,7 +111,10 @@ class QuadExpert:
         self._command: np.ndarray | None = None
 
     def act(self, info: Mapping[str, Any]) -> np.ndarray:
-        """The attitude setpoint for the state in ``info['privileged']`` (see ``QuadEnvBase``)."""
+        """Return the attitude setpoint for the state in ``info['privileged']``.
+
+        The state is described in ``QuadEnvBase``.
+        """
         try:
             state = info['privileged']
             position, velocity = state['position'], state['velocity']

@@ -73,7 +73,7 @@ class QuadTaskMonitor:
         return math.sqrt(self._sq_error_sum / self._steps) if self._steps else math.nan
 
     def as_info(self) -> dict[str, Any]:
-        """The per-step metric keys of the env's ``info`` (see ``QuadEpisodeSummary``)."""
+        """Return the per-step metric keys of the env's ``info`` (see ``QuadEpisodeSummary``)."""
         return {'distance_to_goal': self.distance, 'hold_time_s': self.hold_time_s,
                 'success': self.success, 'time_to_target_s': self.time_to_target_s,
                 'crashed': self.crashed, 'rms_position_error': self.rms_position_error,

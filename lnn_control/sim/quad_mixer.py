@@ -54,5 +54,5 @@ class Mixer:
                 scale = min(scale, max(0.0, (high - b) / y))
             elif b + y < 0.0 and y < -1e-12:
                 scale = min(scale, max(0.0, b / -y))
-        return np.array([max(0.0, min(high, b + scale * y)) for b, y in zip(base, yaw,
-                                                                              strict=True)])
+        return np.array([max(0.0, min(high, b + scale * y))
+                         for b, y in zip(base, yaw, strict=True)])

@@ -45,7 +45,10 @@ _TREE_LAYOUT_SEED = 7
 
 
 def _tree_layout() -> list[tuple[float, float, float, float]]:
-    """Fixed (x, y, height, canopy radius) of the background trees; the same in every build."""
+    """Return the (x, y, height, canopy radius) of the background trees.
+
+    The layout is fixed: the same in every build.
+    """
     rng = np.random.default_rng(_TREE_LAYOUT_SEED)
     trees = []
     for i in range(TREE_COUNT):

@@ -12,14 +12,13 @@ it at run time has no visible effect.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 import os
+from typing import Any
 
 os.environ.setdefault('MUJOCO_GL', 'osmesa')
 if os.environ['MUJOCO_GL'].lower() == 'osmesa':
     os.environ.setdefault('PYOPENGL_PLATFORM', 'osmesa')
-
-from collections.abc import Mapping  # noqa: E402
-from typing import Any  # noqa: E402
 
 import mujoco  # noqa: E402
 import numpy as np  # noqa: E402

@@ -6,14 +6,13 @@ MuJoCo world and its painted ground (``rover_scene``), rendering (``render``), s
 """
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+import math
 import os
+from typing import Any
 
 # Headless by default; must happen before MuJoCo is first imported (see render.py).
 os.environ.setdefault('MUJOCO_GL', 'osmesa')
-
-from dataclasses import asdict, dataclass  # noqa: E402
-import math  # noqa: E402
-from typing import Any  # noqa: E402
 
 import gymnasium as gym  # noqa: E402
 from gymnasium import spaces  # noqa: E402
@@ -69,7 +68,7 @@ class ImuNoise:
 
 
 def default_knobs(params: RoverParams) -> dict[str, Any]:
-    """The clear-day values of every knob this env reads (see the class docstring)."""
+    """Return the clear-day values of every knob this env reads (see the class docstring)."""
     k = params.scale / 0.1
     return {
         'camera': 'front',

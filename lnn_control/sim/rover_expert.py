@@ -66,7 +66,7 @@ class RoverExpert:
         self._noise_state = 0.0
 
     def clean_action(self, info: dict[str, Any]) -> np.ndarray:
-        """The noise-free action for this state: the imitation label."""
+        """Return the noise-free action for this state: the imitation label."""
         p, g = info['privileged'], self.gains
         v = max(p['speed'], 0.0)
         e, psi = p['lateral_error'], p['heading_error']
@@ -81,7 +81,7 @@ class RoverExpert:
         return np.array([steer, throttle], np.float32)
 
     def act(self, info: dict[str, Any]) -> np.ndarray:
-        """The action to execute: the clean action plus the injected steering noise."""
+        """Return the action to execute: the clean action plus the injected steering noise."""
         action = self.clean_action(info)
         if self.noise > 0:
             c = self.gains.noise_corr

@@ -114,8 +114,11 @@ def step(state: RoverState, params: RoverParams, steer_cmd: float, accel_cmd: fl
     """Advance ``state`` in place by ``dt`` seconds (call with dt <= 5 ms).
 
     Args:
+        state: the rover state, advanced in place.
+        params: vehicle constants (geometry, tyres, limits).
         steer_cmd: commanded steering angle, rad (clipped to the limit).
         accel_cmd: commanded longitudinal acceleration, m/s^2 (clipped to the limit).
+        dt: time step, s (at most 5 ms).
         mu: friction override (low-friction shifts); default ``params.mu``.
         side_accel: external acceleration in the world frame (crosswind), m/s^2.
     """

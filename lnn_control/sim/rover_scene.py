@@ -163,7 +163,7 @@ class GroundPainter:
         return Image.fromarray(np.abs(a - b).astype(np.uint8))
 
     def paint(self, track: Track, style: RoadStyle, rng: np.random.Generator) -> np.ndarray:
-        """The (size, size, 3) uint8 ground texture for ``track`` in ``style``.
+        """Return the (size, size, 3) uint8 ground texture for ``track`` in ``style``.
 
         ``rng`` draws the wear pattern and the shadow bands (the scenario's generator).
         """

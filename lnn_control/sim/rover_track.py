@@ -60,7 +60,7 @@ class TrackConfig:
 
     @classmethod
     def at_scale(cls, scale: float, length: float | None = None) -> TrackConfig:
-        """The default course for a vehicle at ``scale`` of full size (0.1 = 1/10 rover)."""
+        """Return the default course for a vehicle at ``scale`` of full size (0.1 = 1/10 rover)."""
         k = scale / 0.1
         return cls(length=60.0 * k if length is None else length, road_width=1.0 * k,
                    min_radius=1.5 * k, spacing=0.05 * k)

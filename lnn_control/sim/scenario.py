@@ -252,7 +252,6 @@ class ActiveScenario:
         return '+'.join(f'{s.name}:{s.severity}' for s in self.shifts) or 'clear'
 
 
-
 @dataclass
 class SimWorld:
     """What a shift may touch at reset: the MuJoCo model/data and the env's named knobs.

@@ -122,8 +122,9 @@ class Fog(Shift):
 
 @register_shift
 class Rain(Shift):
-    """Rain: wet dark road (with a sheen where there is a ``road`` material), grey sky, haze,
-    streaks per frame and drops on the lens for the episode.
+    """Rain: wet dark road, grey sky, haze, streaks per frame and drops on the lens.
+
+    The road gets a sheen where there is a ``road`` material; the drops stay for the episode.
 
     Severity -> streaks per 10k px 4 8 14 22 32; drops 2 4 6 9 12; light x .85 .72 .6 .5 .42;
     visibility (x view_distance) 3 2 1.3 .9 .65.
@@ -237,7 +238,10 @@ class Night(Shift):
         return self._pool
 
     def _lamp_light(self, hw: tuple[int, int]) -> np.ndarray | float:
-        """The camera lamp's light per pixel from this frame's depth (0 without lamp or depth)."""
+        """Return the camera lamp's light per pixel from this frame's depth.
+
+        It is 0 without a lamp or without depth.
+        """
         depth = self._world.depth
         if self._fovy is None or depth is None or depth.shape != hw:
             return 0.0
@@ -266,8 +270,11 @@ class Night(Shift):
 
 @register_shift
 class Glare(Shift):
-    """Low sun ahead: a grazing sun dims the ground; in image space a bloom, a flare streak and
-    veiling glare that washes out contrast. The sun sits near the top of the frame.
+    """Low sun ahead: a grazing sun dims the ground and glare washes out the image.
+
+    In image space: a bloom, a flare streak and veiling glare that washes out contrast. The
+    sun sits near the top of the frame.
+
     Severity -> bloom .35 .55 .75 .9 1.0; veil .08 .15 .25 .38 .5; elevation 25 18 12 8 5 deg.
     """
 
@@ -305,6 +312,7 @@ class Glare(Shift):
 @register_shift
 class Dusk(Shift):
     """Dusk: a low, orange sun, dimmer ambient and a darkening orange-grey sky.
+
     Severity -> light x .9 .8 .7 .58 .46; sun elevation 50 40 30 22 15 deg.
     """
 
@@ -333,8 +341,11 @@ _SURFACES = (  # (asphalt RGB, texture amplitude): worn asphalt, patched, concre
 
 @register_shift
 class RoadSurface(Shift):
-    """Road colour and texture, further from the training asphalt at each level: worn asphalt,
-    patched, concrete, gravel, rough dirt. Reads/replaces ``knobs['road_style']``."""
+    """Road colour and texture, further from the training asphalt at each level.
+
+    Worn asphalt, patched, concrete, gravel, rough dirt. Reads/replaces
+    ``knobs['road_style']``.
+    """
 
     name = 'road_surface'
     group = 'visual'
@@ -360,7 +371,9 @@ class WornMarkings(Shift):
 @register_shift
 class Shadows(Shift):
     """Shadows of trees and poles across the road.
-    Severity -> bands per lap 10 20 35 50 70; darkness .3 .42 .55 .66 .75."""
+
+    Severity -> bands per lap 10 20 35 50 70; darkness .3 .42 .55 .66 .75.
+    """
 
     name = 'shadows'
     group = 'visual'
@@ -419,8 +432,10 @@ class Jpeg(Shift):
 @register_shift
 class CameraMount(Shift):
     """Camera mount knocked out of alignment: pitch and roll offsets with random signs.
+
     Severity -> pitch 2 4 6 9 12 deg, roll 2 4 7 10 14 deg. Rotates ``knobs['camera']``
-    (camera 0 without it)."""
+    (camera 0 without it).
+    """
 
     name = 'camera_mount'
     group = 'visual'
