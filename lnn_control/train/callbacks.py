@@ -57,10 +57,12 @@ class CallbackList(BaseCallback):
             cb.on_training_start(total_epochs)
 
     def on_step(self, metrics: Mapping[str, float]) -> bool:
-        return all([cb.on_step(metrics) for cb in self.callbacks])
+        results = [cb.on_step(metrics) for cb in self.callbacks]  # every callback runs
+        return all(results)
 
     def on_epoch_end(self, epoch: int, metrics: Mapping[str, float]) -> bool:
-        return all([cb.on_epoch_end(epoch, metrics) for cb in self.callbacks])
+        results = [cb.on_epoch_end(epoch, metrics) for cb in self.callbacks]  # every callback runs
+        return all(results)
 
     def on_training_end(self) -> None:
         for cb in self.callbacks:

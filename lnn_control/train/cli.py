@@ -1,10 +1,10 @@
-"""``lnn-control train``: record demonstrations and train a policy from a YAML config.
+r"""``lnn-control train``: record demonstrations and train a policy from a YAML config.
 
 Examples::
 
     lnn-control train config/train/rover_ncp_cfc.yaml --ship config/policies/rover_ncp_cfc.pt
     lnn-control train config/train/rover_ncp_cfc.yaml --set train.epochs=2 --out runs/quick
-    lnn-control train config/train/rover_from_bag.yaml --bag ~/bags/drive1 \\
+    lnn-control train config/train/rover_from_bag.yaml --bag ~/bags/drive1 \
         --image-topic /camera/image_raw --imu-topic /imu/data --command-topic /cmd_vel
 
 Rerunning the same command resumes a killed run (see ``pipeline.py``).

@@ -38,7 +38,7 @@ def _check(owner: str, name: str, value: Any, low: float, high: float | None = N
 class EnvSection:
     """Which env to build and with what kwargs (scenario is set per episode)."""
 
-    id: str = 'lnn_control/RoverLane-v0'
+    id: str = 'lnn_control/RoverLane-v0'  # noqa: A003 (the YAML key env.id)
     kwargs: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -128,9 +128,12 @@ class OptimSection:
 
 @dataclass(frozen=True)
 class DaggerSection:
-    """DAgger: after the first training, ``rounds`` times: drive with the learner (the expert
-    takes over with probability ``beta * beta_decay**round`` per episode), let the expert label
-    every visited state, add the episodes, train ``epochs`` more epochs."""
+    """DAgger: rounds of learner driving and expert labelling after the first training.
+
+    ``rounds`` times: drive with the learner (the expert takes over with probability
+    ``beta * beta_decay**round`` per episode), let the expert label every visited state, add
+    the episodes, train ``epochs`` more epochs.
+    """
 
     rounds: int = 0
     episodes: int = 8

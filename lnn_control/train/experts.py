@@ -28,7 +28,7 @@ def _load(entry: str) -> Any:
 
 
 def expert_gains(vehicle: str, values: Mapping[str, Any]) -> Any:
-    """The vehicle's gains dataclass from ``values`` (defaults for the fields left out).
+    """Build the vehicle's gains dataclass from ``values`` (defaults for the fields left out).
 
     Raises:
         ValueError: on an unknown vehicle, unknown fields, or values the dataclass rejects.
@@ -45,7 +45,7 @@ def expert_gains(vehicle: str, values: Mapping[str, Any]) -> Any:
 
 def make_expert(vehicle: str, env: Any, rng: np.random.Generator,
                 gains: Mapping[str, Any] | None = None) -> Any:
-    """The vehicle's expert for ``env``, noise-free, with ``gains`` over its defaults."""
+    """Build the vehicle's expert for ``env``, noise-free, with ``gains`` over its defaults."""
     expert_entry, keyword, _ = EXPERTS[vehicle]
     kwargs = {keyword: expert_gains(vehicle, gains)} if gains else {}
     return _load(expert_entry)(env.unwrapped, noise=0.0, rng=rng, **kwargs)

@@ -52,14 +52,16 @@ def _ensure_recorded(config: TrainConfig, folder: Path, episodes: int, round_ind
 def _datasets(config: TrainConfig, folders: Sequence[Path], round_index: int,
               image_hw: Sequence[int] | None) -> tuple[SequenceDataset, SequenceDataset | None]:
     data = SequenceDataset(folders, seq_len=config.train.seq_len, image_hw=image_hw)
-    return data.split(config.train.val_fraction, np.random.default_rng([config.seed, 11,
-                                                                         round_index]))
+    return data.split(config.train.val_fraction,
+                      np.random.default_rng([config.seed, 11, round_index]))
 
 
 def resolve_policy_config(config: TrainConfig, data: SequenceDataset) -> dict[str, Any]:
-    """The full ``PolicyConfig`` dict: vehicle defaults, the YAML ``policy:`` section, and input
-    statistics from the first round's data (fixed for the run, so a resume rebuilds the same
-    config)."""
+    """Return the full ``PolicyConfig`` dict of the run.
+
+    It holds the vehicle defaults, the YAML ``policy:`` section, and input statistics from the
+    first round's data (fixed for the run, so a resume rebuilds the same config).
+    """
     from lnn_control.models.policy import PolicyConfig
 
     options = {k: v for k, v in config.policy.items() if k != 'vehicle'}
@@ -78,7 +80,7 @@ def resolve_policy_config(config: TrainConfig, data: SequenceDataset) -> dict[st
 
 
 def metadata(config: TrainConfig, folders: Sequence[Path]) -> dict[str, Any]:
-    """What a shipped checkpoint says about its training (the report reads it)."""
+    """Return what a shipped checkpoint says about its training (the report reads it)."""
     return {'run': config.name, 'regime': config.regime,
             'shifts_seen': list(config.shifts_seen),
             'augmented': config.augment is not None, 'dagger_rounds': config.dagger.rounds,
@@ -90,8 +92,12 @@ def metadata(config: TrainConfig, folders: Sequence[Path]) -> dict[str, Any]:
 def train_run(config: TrainConfig, run_dir: str | Path, *, extra: Sequence[str | Path] = (),
               callbacks: Sequence[BaseCallback] = (), progress: bool = True,
               device: str = 'cpu', record_only: bool = False) -> Path:
-    """Record, train and run DAgger as ``config`` says; returns the final ``policy.pt``
-    (or, with ``record_only``, the demonstration folder, so several models share one)."""
+    """Record, train and run DAgger as ``config`` says.
+
+    Returns:
+        The final ``policy.pt`` (or, with ``record_only``, the demonstration folder, so
+        several models share one).
+    """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / 'config.yaml').write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))

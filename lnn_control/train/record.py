@@ -37,7 +37,10 @@ def action_names(config: TrainConfig) -> tuple[str, ...]:
 
 
 def state_inputs(config: TrainConfig) -> tuple[str, ...]:
-    """The policy's state inputs (``policy.state_inputs``), recorded after the IMU entries."""
+    """Return the policy's state inputs (``policy.state_inputs``).
+
+    They are recorded after the IMU entries.
+    """
     return tuple(config.policy.get('state_inputs', ()))
 
 

@@ -1,5 +1,6 @@
-"""Tables and plots from evaluation results: Markdown, success vs severity, neuron activity,
-saliency of the conv head.
+"""Tables and plots from evaluation results.
+
+Markdown tables, success vs severity, neuron activity and saliency of the conv head.
 
 Plots need matplotlib (``pip install lnn_control[viz]``); it is imported only here, lazily.
 """

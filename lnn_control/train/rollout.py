@@ -22,6 +22,7 @@ import torch
 #: Longest elapsed time fed to a policy, as ``PolicyRunner``'s default ``max_dt``.
 MAX_ELAPSED_S = 1.0
 
+
 @dataclass(frozen=True)
 class RolloutOptions:
     """How one episode is driven and perturbed.
@@ -173,7 +174,7 @@ def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
 
 
 def episode_metrics(info: dict[str, Any]) -> dict[str, float]:
-    """The env's task metrics from the last ``info``, as plain floats."""
+    """Return the env's task metrics from the last ``info``, as plain floats."""
     found = info.get('metrics', info)
     out = {}
     for key, value in found.items():

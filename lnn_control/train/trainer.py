@@ -149,8 +149,10 @@ class ImitationTrainer:
 
     # -- one step ----------------------------------------------------------------------------
     def loss(self, batch: Batch) -> torch.Tensor:
-        """Mean squared error in half-range units over the steps after burn-in (all steps of a
-        window that starts its episode)."""
+        """Return the mean squared error in half-range units over the steps after burn-in.
+
+        A window that starts its episode counts all its steps.
+        """
         images, imu, elapsed, target = (
             torch.from_numpy(a).to(self.device, non_blocking=True)
             for a in (batch.images, batch.imu, batch.elapsed, batch.actions))
@@ -162,8 +164,10 @@ class ImitationTrainer:
         return squared.sum() / mask.sum()
 
     def learning_rate(self, epoch: int) -> float:
-        """``max(lr * lr_decay**epoch, lr_min)``: a function of the epoch alone, so a resumed
-        run continues on the same schedule."""
+        """Return ``max(lr * lr_decay**epoch, lr_min)``, the learning rate of ``epoch``.
+
+        It is a function of the epoch alone, so a resumed run continues on the same schedule.
+        """
         return max(self.lr * self.lr_decay ** epoch, self.lr_min)
 
     def _train_step(self) -> float:

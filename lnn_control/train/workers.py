@@ -23,8 +23,10 @@ import numpy as np
 
 @dataclass(frozen=True)
 class EpisodeJob:
-    """One episode to run: env, scenario, seeds, options, expert gains (defaults when empty) and
-    (optionally) a policy checkpoint."""
+    """One episode to run: env, scenario, seeds, options, gains and a policy checkpoint.
+
+    The expert gains are the defaults when empty; the policy checkpoint is optional.
+    """
 
     env_id: str
     vehicle: str
@@ -90,8 +92,10 @@ def run_job(job: EpisodeJob) -> RolloutResult:
 
 def run_jobs(jobs: Sequence[EpisodeJob], workers: int = 2,
              desc: str | None = None) -> Iterator[RolloutResult]:
-    """Yield each job's result, in job order, from ``workers`` processes (spawned: a fresh
-    OpenGL context per process)."""
+    """Yield each job's result, in job order, from ``workers`` processes.
+
+    The processes are spawned, so each gets a fresh OpenGL context.
+    """
     bar = _progress(len(jobs), desc)
     try:
         if workers <= 1 or len(jobs) <= 1:
