@@ -25,7 +25,10 @@ _Q_FLU_FRD = np.array([0.0, 1.0, 0.0, 0.0])
 
 
 def enu_to_ned(v: np.ndarray) -> np.ndarray:
-    """A world vector (or points, shape (..., 3)) from ENU to NED; the map is its own inverse."""
+    """Convert a world vector (or points, shape (..., 3)) from ENU to NED.
+
+    The map is its own inverse.
+    """
     return np.asarray(v, dtype=float) @ _ENU_NED.T
 
 
@@ -33,7 +36,7 @@ ned_to_enu = enu_to_ned
 
 
 def flu_to_frd(v: np.ndarray) -> np.ndarray:
-    """A body vector (shape (..., 3)) from FLU to FRD; the map is its own inverse."""
+    """Convert a body vector (shape (..., 3)) from FLU to FRD; the map is its own inverse."""
     return np.asarray(v, dtype=float) @ _FLU_FRD.T
 
 
@@ -82,13 +85,15 @@ def quat_rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def vertical_velocity(q: np.ndarray, v_body: np.ndarray) -> float:
-    """World-up component of a body-frame velocity, for attitude ``q`` [w, x, y, z] (body to
-    world; ``nav_msgs/Odometry`` gives its twist in the body frame)."""
+    """Return the world-up component of a body-frame velocity, for attitude ``q`` [w, x, y, z].
+
+    ``q`` rotates body to world; ``nav_msgs/Odometry`` gives its twist in the body frame.
+    """
     return float(quat_rotate(np.asarray(q, dtype=float) / np.linalg.norm(q), v_body)[2])
 
 
 def quat_enu_flu_to_ned_frd(q: np.ndarray) -> np.ndarray:
-    """An attitude (FLU body in ENU world) as PX4 wants it (FRD body in NED world).
+    """Convert an attitude (FLU body in ENU world) to PX4's convention (FRD body in NED world).
 
     ``q_ned_frd = q_ned_enu * q_enu_flu * q_flu_frd``; returned with w >= 0.
     """
@@ -109,5 +114,8 @@ def euler_flu_to_frd(roll: float, pitch: float, yaw_enu: float) -> tuple[float, 
 
 
 def px4_thrust_body(thrust: float) -> list[float]:
-    """A normalized collective thrust 0..1 as PX4's body FRD thrust vector (z negative = up)."""
+    """Convert a normalized collective thrust 0..1 to PX4's body FRD thrust vector.
+
+    The vector points up, so its z is negative.
+    """
     return [0.0, 0.0, -float(thrust)]

@@ -25,7 +25,7 @@ VEHICLES: dict[str, VehicleSpec] = {
 
 
 def make_runner(vehicle: str, policy_mode: str, checkpoint: Path, rate_hz: float) -> Runner:
-    """The runner for ``policy_mode`` (``checkpoint`` or ``expert``).
+    """Build the runner for ``policy_mode`` (``checkpoint`` or ``expert``).
 
     Raises:
         RunnerError: Unknown vehicle or mode, a missing or bad checkpoint (the message names the
@@ -52,7 +52,7 @@ def make_runner(vehicle: str, policy_mode: str, checkpoint: Path, rate_hz: float
 
 
 def trained_rate_hz(metadata: dict) -> float | None:
-    """The control rate a checkpoint was trained at (its env kwargs), if recorded."""
+    """Return the control rate a checkpoint was trained at (its env kwargs), if recorded."""
     kwargs = metadata.get('env_kwargs') if isinstance(metadata, dict) else None
     rate = kwargs.get('control_hz') if isinstance(kwargs, dict) else None
     return float(rate) if isinstance(rate, (int, float)) else None

@@ -60,7 +60,7 @@ def rover_action_from_angle(speed_cmd: float, angle: float,
 
 
 def quad_action(named: dict[str, float], low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """The quad env action from the generic output's named values, clipped to the bounds.
+    """Return the quad env action from the generic output's named values, clipped to the bounds.
 
     Raises:
         ValueError: A name is missing or a value is not finite.
@@ -132,7 +132,7 @@ class SimSession:
         self._episode_steps = 0
 
     def current(self) -> SimStep:
-        """The latest observation, without stepping (for the first publication)."""
+        """Return the latest observation, without stepping (for the first publication)."""
         return SimStep(self._obs, self._privileged(), self._pose(), None, self._progress())
 
     def safe_action(self) -> np.ndarray:
