@@ -21,9 +21,6 @@ import statistics
 import sys
 import time
 
-import numpy as np
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lnn_control.models.cfc import CfCCell  # noqa: E402
@@ -31,6 +28,8 @@ from lnn_control.models.fast import NumpyCfCStep  # noqa: E402
 from lnn_control.models.ltc import LTCCell  # noqa: E402
 from lnn_control.models.sequence import LiquidRNN  # noqa: E402
 from lnn_control.models.wiring import rover_ncp  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 INPUTS = 32
 
@@ -57,7 +56,7 @@ def ratio(samples: dict[str, list[float]], slow: str, fast: str) -> float:
 
 
 def ncps_models() -> dict[str, torch.nn.Module]:
-    """ncps' wired CfC and LTC on an NCP of the same shape (their own random draw)."""
+    """Build ncps' wired CfC and LTC on an NCP of the same shape (their own random draw)."""
     from ncps.torch import CfC, LTC
     from ncps.wirings import NCP
 

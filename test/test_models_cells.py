@@ -303,7 +303,7 @@ def test_cells_follow_the_pytorch_cell_contract():
 
 # -- learning ----------------------------------------------------------------------------------
 def _sine_batch(generator, batch=32, steps=24):
-    """x = sin(t) sampled at random times; target cos(t), which needs memory (the sign)."""
+    """Return x = sin(t) at random times and target cos(t), which needs memory (the sign)."""
     elapsed = 0.1 + 0.3 * torch.rand(batch, steps, generator=generator)
     t = torch.cumsum(elapsed, 1) + 6.28 * torch.rand(batch, 1, generator=generator)
     return torch.sin(t).unsqueeze(-1), torch.cos(t).unsqueeze(-1), elapsed

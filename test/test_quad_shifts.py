@@ -115,9 +115,12 @@ def test_target_look_changes_the_target_in_the_image():
 
 
 def test_fog_and_night_fade_the_target_but_leave_it_findable():
-    """Calibrated for the drone (``fog_visibility``, the forward ``lamp``): at severity 3 the red
-    target 6 m ahead keeps a clear share of its contrast, less than in clear air; at 5 less again.
-    The rover's calibration hid it completely at fog:3 and left night nearly black."""
+    """Fog and night use the drone's calibration (``fog_visibility``, the forward ``lamp``).
+
+    At severity 3 the red target 6 m ahead keeps a clear share of its contrast, less than in
+    clear air; at 5 less again. The rover's calibration hid it completely at fog:3 and left
+    night nearly black.
+    """
     env = QuadTargetEnv()
 
     def redness_contrast(image, mask):

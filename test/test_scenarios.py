@@ -1,5 +1,8 @@
-"""Scenario engine and the shared/rover shifts: every scenario changes the image or the dynamics,
-more at higher severity; physical shifts change the trajectory; bad scenario files fail clearly."""
+"""Scenario engine and the shared/rover shifts.
+
+Every scenario changes the image or the dynamics, more at higher severity; physical shifts
+change the trajectory; bad scenario files fail clearly.
+"""
 from lnn_control.sim.rover_env import RoverLaneEnv
 from lnn_control.sim.rover_expert import RoverExpert
 from lnn_control.sim.scenario import (
@@ -127,8 +130,11 @@ def test_visual_shifts_work_on_a_world_without_rover_elements():
 
 
 def test_night_lamp_lights_what_is_near_in_front_of_the_camera():
-    """``knobs['lamp']`` (the quad's forward lamp) lights by the frame's depth: near and on the
-    axis more than far or off it; without the knob or without depth only ambient light is left."""
+    """``knobs['lamp']`` (the quad's forward lamp) lights by the frame's depth.
+
+    Near and on the axis more than far or off it; without the knob or without depth only
+    ambient light is left.
+    """
     import mujoco
 
     model = mujoco.MjModel.from_xml_string('<mujoco><worldbody><camera name="c" fovy="60"/>'
