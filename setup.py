@@ -28,6 +28,7 @@ ROS_WHEELS = [
     'ros-jazzy-diagnostic-msgs',
     'ros-jazzy-nav-msgs',
     'ros-jazzy-rosgraph-msgs',
+    'ros-jazzy-lifecycle-msgs',  # rclpy.lifecycle: the nodes are managed nodes
 ]
 
 #: What `colcon test` runs on a ROS 2 install: ament's linters and the flake8 plugins they use.

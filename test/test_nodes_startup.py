@@ -69,8 +69,24 @@ def test_unknown_parameter_in_yaml_is_rejected(tmp_path):
     yaml_file = tmp_path / 'drive.yaml'
     yaml_file.write_text('/**/drive_node:\n  ros__parameters:\n    rate_hz: 20.0\n'
                          '    max_steering_angel: 0.3\n')
-    with pytest.raises(ValueError, match="unknown parameter\\(s\\) \\['max_steering_angel'\\]"):
-        node_arguments(DRIVE, LaunchOptions(config=yaml_file))
+    with pytest.raises(StartupError, match=r"drive_node: unknown parameter\(s\) "
+                                           r"\['max_steering_angel'\]; known: \[.*'max_steering_angle'"):
+        LaunchSession('drive', LaunchOptions(config=yaml_file))
+
+
+def test_bridge_rejects_an_unknown_parameter():
+    with pytest.raises(StartupError, match=r"sim_bridge_node: unknown parameter\(s\) \['lapz'\]"):
+        start('sim_drive', sim_bridge_node={'lapz': 3}, drive_node={'policy_mode': 'expert'})
+
+
+def test_an_integer_for_a_float_parameter_is_taken_and_stays_a_float():
+    from rclpy.parameter import Parameter
+
+    with start('drive', drive_node={'policy_mode': 'expert', 'cruise_speed': 2}) as session:
+        node = session.vehicle_node
+        assert node.config.cruise_speed == 2.0
+        assert node.get_parameter('cruise_speed').type_ == Parameter.Type.DOUBLE
+        assert node.set_parameters([Parameter('cruise_speed', value=2.5)])[0].successful
 
 
 def test_parameters_change_at_run_time_only_when_valid_and_live():

@@ -105,6 +105,8 @@ class DriveConfig:
             for it (0: never wait). On the events executor the tick is handed to the frame's
             callback; on the thread pool it blocks until the frame is in.
         enabled: Drive at start (else wait for the ``enable`` service).
+        managed: Wait, unconfigured, for a lifecycle manager to configure and activate the node
+            (``false``: it does both itself at start-up).
         torch_threads: Intra-op threads for inference (1 keeps latency steady on small CPUs).
         executor: ``events`` (default: rclpy's C++ events executor; the Python
             MultiThreadedExecutor's wait loop kept a core busy and starved the tick, see
@@ -131,6 +133,7 @@ class DriveConfig:
     phase_offset_s: float = -0.002
     frame_wait_s: float = 0.005
     enabled: bool = True
+    managed: bool = False
     torch_threads: int = 1
     executor: str = 'events'
 
@@ -162,12 +165,14 @@ class FlightConfig:
     Attributes:
         checkpoint, policy_mode, rate_hz, image_topic, imu_topic, ground_truth_topic, frame_id,
             camera_timeout_s, imu_timeout_s, diagnostics_period_s, phase_lock, phase_offset_s,
-            frame_wait_s, enabled, torch_threads, executor: As in :class:`DriveConfig`.
+            frame_wait_s, enabled, managed, torch_threads, executor: As in :class:`DriveConfig`.
         output: ``generic`` (sensor_msgs/JointState, see ``control.commands``), ``px4`` or
             ``mavros``.
         px4_release: PX4 message layout (``1.14``, ``1.15``, ``1.16``).
         cmd_topic: Generic output topic. px4_setpoint_topic, px4_offboard_topic,
-            mavros_topic: Topics of the autopilot outputs.
+            mavros_topic: Topics of the autopilot outputs; relative, so that a namespace
+            applies (PX4 multi-vehicle set-ups put ``fmu/...`` under one per vehicle); without
+            one they are PX4's and MAVROS's own ``/fmu/in/...`` and ``/mavros/...``.
         offboard_rate_hz: OffboardControlMode heartbeat rate (PX4 needs > 2 Hz).
         max_tilt, max_yaw_rate, thrust_min, thrust_max, hover_thrust: Output limits.
         failsafe_hold_s: Seconds of level hover after the watchdog trips, before descending.
@@ -186,9 +191,9 @@ class FlightConfig:
     imu_topic: str = 'imu/data'
     cmd_topic: str = 'attitude_cmd'
     ground_truth_topic: str = 'ground_truth/privileged'
-    px4_setpoint_topic: str = '/fmu/in/vehicle_attitude_setpoint'
-    px4_offboard_topic: str = '/fmu/in/offboard_control_mode'
-    mavros_topic: str = '/mavros/setpoint_raw/attitude'
+    px4_setpoint_topic: str = 'fmu/in/vehicle_attitude_setpoint'
+    px4_offboard_topic: str = 'fmu/in/offboard_control_mode'
+    mavros_topic: str = 'mavros/setpoint_raw/attitude'
     frame_id: str = 'base_link'
     offboard_rate_hz: float = 10.0
     camera_timeout_s: float = 0.2
@@ -207,6 +212,7 @@ class FlightConfig:
     phase_offset_s: float = -0.002
     frame_wait_s: float = 0.005
     enabled: bool = True
+    managed: bool = False
     torch_threads: int = 1
     executor: str = 'events'
 

@@ -91,6 +91,10 @@ class ControlLoop:
         return TickResult(self.commander.command(action, dt), False, '', stamp, inference,
                           elapsed)
 
+    def safe_command(self, now: float, reason: str) -> TickResult:
+        """Return the safe command outside a tick (a node stopping or deactivating)."""
+        return self._safe(now, math.nan, reason)
+
     def _safe(self, now: float, elapsed: float, reason: str) -> TickResult:
         if self._driving or math.isnan(self._safe_since):
             self._safe_since = now

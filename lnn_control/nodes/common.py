@@ -5,17 +5,13 @@ No Node subclass lives here (one per file); these are the small conversions ever
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-import contextlib
 from dataclasses import fields
 import math
-import sys
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 from lnn_control.control.frames import vertical_velocity
 import numpy as np
-import rclpy
-from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy,
@@ -24,6 +20,8 @@ from rclpy.qos import (
     QoSProfile,
     ReliabilityPolicy,
 )
+
+C = TypeVar('C')
 
 #: Camera and IMU: best effort, keep the last few (latest-sample semantics in the node).
 SENSOR_QOS = qos_profile_sensor_data
@@ -73,15 +71,43 @@ def fill(msg: Any, values: Mapping[str, Any]) -> Any:
     return msg
 
 
-def declare_config(node: Node, config_cls: type) -> dict[str, Any]:
-    """Declare one typed parameter per dataclass field (default = the field's default).
+#: Parameters every rclpy node has, whatever its config says.
+ROS_PARAMETERS = frozenset({'use_sim_time', 'start_type_description_service'})
 
-    Returns the values after YAML/launch overrides, ready for ``config_cls.from_dict``.
+
+def read_config(node: Node, config_cls: type[C]) -> C:
+    """Build the node's config from its parameters, declaring one typed parameter per field.
+
+    The node must be built with ``automatically_declare_parameters_from_overrides=True``: every
+    name given in its YAML or on the command line is then declared, so a name the config does
+    not know (a typo) is an error that names it, instead of being silently ignored. Values are
+    checked by ``config_cls.from_dict`` (types, ranges). Fields not given are declared with
+    their defaults; a float field given as an integer (YAML ``20``) is re-declared as a float,
+    so ``ros2 param set`` accepts floats later.
+
+    Raises:
+        StartupError: An unknown parameter name or an invalid value (one line).
     """
-    values = {}
-    for f in fields(config_cls):
-        values[f.name] = node.declare_parameter(f.name, f.default).value
-    return values
+    owner = node.get_name()
+    known = {f.name for f in fields(config_cls)}
+    given = {name: node.get_parameter(name).value
+             for name in node.get_parameters_by_prefix('')}
+    unknown = sorted(n for n in given if n not in known and n not in ROS_PARAMETERS
+                     and not n.startswith('qos_overrides.'))
+    if unknown:
+        raise StartupError(f'{owner}: unknown parameter(s) {unknown}; known: {sorted(known)}')
+    try:
+        config = config_cls.from_dict({n: v for n, v in given.items() if n in known})
+    except ValueError as exc:
+        raise StartupError(f'{owner}: invalid parameter: {exc}') from exc
+    for name in sorted(known):
+        value = getattr(config, name)
+        if name not in given:
+            node.declare_parameter(name, value)
+        elif type(given[name]) is not type(value):
+            node.undeclare_parameter(name)
+            node.declare_parameter(name, value, ignore_override=True)
+    return config
 
 
 def require(module: str, what: str, hint: str) -> Any:
@@ -113,68 +139,3 @@ class Throttled:
             self._log(message + (f' ({extra} similar messages suppressed)' if extra else ''))
         else:
             self._suppressed[key] = self._suppressed.get(key, 0) + 1
-
-
-def make_executor(kind: str = 'events', *, context: Any = None,
-                  num_threads: int = 3) -> Executor:
-    """The executor named by a node's ``executor`` parameter.
-
-    ``events`` is rclpy's C++ ``EventsExecutor`` (rclpy.experimental, Jazzy and later): one
-    thread, no Python wait-set rebuild per callback. On the 2-core bench machine the Python
-    ``MultiThreadedExecutor`` kept a core busy in its wait loop and starved the control tick of
-    the GIL (docs/ros2.md). ``multi_threaded`` keeps the callback groups on ``num_threads``
-    threads. An rclpy without the events executor falls back to ``multi_threaded``, saying so.
-    """
-    if kind == 'events':
-        try:
-            from rclpy.experimental.events_executor import EventsExecutor
-        except ImportError as exc:
-            print(f'warning: executor events unavailable ({exc}); using multi_threaded',
-                  file=sys.stderr)
-        else:
-            # It enables faulthandler on sys.stderr, which needs a real file descriptor; a
-            # captured stderr (pytest, an IDE console) has none.
-            with contextlib.redirect_stderr(sys.stderr if _has_fileno(sys.stderr)
-                                            else sys.__stderr__):
-                return EventsExecutor(context=context)
-    elif kind != 'multi_threaded':
-        raise ValueError(f"executor: expected 'events' or 'multi_threaded', got {kind!r}")
-    return MultiThreadedExecutor(num_threads=num_threads, context=context)
-
-
-def _has_fileno(stream: Any) -> bool:
-    try:
-        stream.fileno()
-    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
-        return False
-    return True
-
-
-def spin_node(node: Node) -> None:
-    """Spin until shutdown on the executor the node's config names (``events`` if none)."""
-    executor = make_executor(getattr(getattr(node, 'config', None), 'executor', 'events'))
-    executor.add_node(node)
-    executor.spin()
-
-
-def run_node(node_cls: type, args: list[str] | None,
-             spin: Callable[[Any], None] = spin_node) -> int:
-    """Init rclpy, build ``node_cls`` and ``spin`` it, shut down cleanly.
-
-    Start-up errors print one line and return 1; Ctrl-C and external shutdown return 0.
-    """
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = node_cls()
-        spin(node)
-    except StartupError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0

@@ -14,8 +14,9 @@ from lnn_control.control.commands import ackermann_fields, twist_fields
 from lnn_control.control.config import DriveConfig
 from lnn_control.control.loop import TickResult
 from lnn_control.control.vehicles import RoverCommander
-from lnn_control.nodes.common import COMMAND_QOS, fill, require, run_node
+from lnn_control.nodes.common import fill, require
 from lnn_control.nodes.policy_node import PolicyNode
+from lnn_control.nodes.spin import run_node
 
 
 class DriveNode(PolicyNode):
@@ -40,7 +41,7 @@ class DriveNode(PolicyNode):
             self._msg_type = msgs.AckermannDriveStamped
         else:
             self._msg_type = Twist
-        self.command_pub = self.create_publisher(self._msg_type, cfg.cmd_topic, COMMAND_QOS)
+        self.command_pub = self.create_output(self._msg_type, cfg.cmd_topic)
 
     def publish_command(self, result: TickResult, now_ns: int) -> None:
         cmd, cfg = result.command, self.config

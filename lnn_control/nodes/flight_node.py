@@ -2,7 +2,8 @@
 
 Outputs (parameter ``output``):
     * ``px4``: ``px4_msgs/VehicleAttitudeSetpoint`` (NED/FRD) plus an ``OffboardControlMode``
-      heartbeat at ``offboard_rate_hz``; ``px4_release`` picks the message layout.
+      heartbeat at ``offboard_rate_hz`` from its own thread (it keeps its rate while a tick
+      is slow); ``px4_release`` picks the message layout.
     * ``mavros``: ``mavros_msgs/AttitudeTarget`` (ENU/FLU).
     * ``generic``: ``sensor_msgs/JointState`` named ``roll, pitch, yaw_rate, thrust`` (standard
       messages only; the sim bridge consumes it).
@@ -23,8 +24,10 @@ from lnn_control.control.config import FlightConfig
 from lnn_control.control.frames import euler_from_quat
 from lnn_control.control.loop import TickResult
 from lnn_control.control.vehicles import QuadCommander, YawReference
-from lnn_control.nodes.common import COMMAND_QOS, fill, require, run_node
+from lnn_control.nodes.common import fill, require
+from lnn_control.nodes.heartbeat import Heartbeat
 from lnn_control.nodes.policy_node import PolicyNode
+from lnn_control.nodes.spin import run_node
 from sensor_msgs.msg import Imu, JointState
 
 
@@ -39,6 +42,7 @@ class FlightNode(PolicyNode):
 
     def __init__(self, node_name: str = 'flight_node', **kwargs: Any) -> None:
         self.yaw = YawReference()
+        self.heartbeat: Heartbeat | None = None  # PX4 output only
         super().__init__(node_name, **kwargs)
 
     def make_commander(self) -> QuadCommander:
@@ -53,29 +57,39 @@ class FlightNode(PolicyNode):
                            'output: generic.')
             self._setpoint_type = msgs.VehicleAttitudeSetpoint
             self._offboard_type = msgs.OffboardControlMode
-            self.command_pub = self.create_publisher(self._setpoint_type,
-                                                     cfg.px4_setpoint_topic, COMMAND_QOS)
-            self.offboard_pub = self.create_publisher(self._offboard_type,
-                                                      cfg.px4_offboard_topic, COMMAND_QOS)
-            self.create_timer(1.0 / cfg.offboard_rate_hz, self._heartbeat)
+            self.command_pub = self.create_output(self._setpoint_type, cfg.px4_setpoint_topic)
+            self.offboard_pub = self.create_output(self._offboard_type, cfg.px4_offboard_topic)
+            self.heartbeat = Heartbeat(self._heartbeat, cfg.offboard_rate_hz,
+                                       self._heartbeat_failed)
         elif cfg.output == 'mavros':
             msgs = require('mavros_msgs.msg', "output 'mavros'",
                            'Install ros-jazzy-mavros-msgs, or set output: generic.')
             self._setpoint_type = msgs.AttitudeTarget
-            self.command_pub = self.create_publisher(self._setpoint_type, cfg.mavros_topic,
-                                                     COMMAND_QOS)
+            self.command_pub = self.create_output(self._setpoint_type, cfg.mavros_topic)
         else:
             self._setpoint_type = JointState
-            self.command_pub = self.create_publisher(JointState, cfg.cmd_topic, COMMAND_QOS)
+            self.command_pub = self.create_output(JointState, cfg.cmd_topic)
 
     def on_imu_message(self, msg: Imu) -> None:
         if msg.orientation_covariance[0] >= 0.0:  # -1 marks "no orientation" (REP 145)
             q = msg.orientation
             self.yaw.measure(euler_from_quat([q.w, q.x, q.y, q.z])[2])
 
+    def on_activated(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.start()
+
+    def on_deactivated(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+
     def _heartbeat(self) -> None:
+        """Publish one ``OffboardControlMode`` (the heartbeat thread's beat)."""
         now_us = self.get_clock().now().nanoseconds // 1000
         self.offboard_pub.publish(fill(self._offboard_type(), px4_offboard_mode_fields(now_us)))
+
+    def _heartbeat_failed(self, exc: Exception) -> None:
+        self.get_logger().error(f'offboard heartbeat stopped: {exc}')
 
     def publish_command(self, result: TickResult, now_ns: int) -> None:
         cmd, cfg = result.command, self.config

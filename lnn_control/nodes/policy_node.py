@@ -4,6 +4,13 @@
 anything lives in ``lnn_control.control``; this class converts messages, owns the timer, the
 callback groups, the enable service and the diagnostics.
 
+It is a managed (lifecycle) node. ``configure`` loads and warms up the policy and creates the
+subscriptions, outputs and timers; ``activate`` starts commanding; ``deactivate`` publishes the
+safe command and stops; ``cleanup`` releases everything; ``shutdown`` does both. With
+``managed: false`` (the default) the node configures and activates itself at start-up, so it
+drives as soon as it is started; with ``managed: true`` it waits, unconfigured, for a lifecycle
+manager (``ros2 lifecycle set``, Nav2's lifecycle manager, or a launch file's events).
+
 Threading: the default ``executor: events`` runs every callback on one thread (rclpy's C++
 events executor); a phase-locked tick that comes just before its frame is handed to the frame's
 callback. With ``executor: multi_threaded`` the sensor callbacks and the control tick are in
@@ -25,9 +32,10 @@ from lnn_control.control.policies import make_runner, trained_rate_hz
 from lnn_control.control.runner import RunnerError
 from lnn_control.control.timing import LoopStats, PhaseLock
 from lnn_control.nodes.common import (
-    declare_config,
+    COMMAND_QOS,
     imu_to_array,
     odometry_to_state,
+    read_config,
     SENSOR_QOS,
     stamp_to_s,
     StartupError,
@@ -36,9 +44,11 @@ from lnn_control.nodes.common import (
 )
 from lnn_control.paths import config_path
 from nav_msgs.msg import Odometry
+import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.node import Node
+from rclpy.duration import Duration
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import Image, Imu
 from std_msgs.msg import String
 from std_srvs.srv import SetBool
@@ -47,17 +57,19 @@ import torch
 GROUND_TRUTH = 'ground_truth'
 #: Window of the loop statistics (5 minutes at 50 Hz fits).
 STATS_WINDOW = 20_000
+#: How long a stopping node waits for subscribers to acknowledge its last (safe) command.
+SAFE_ACK_TIMEOUT = Duration(seconds=0.5)
 
 
-class PolicyNode(Node):
+class PolicyNode(LifecycleNode):
     """Shared machinery of ``drive_node`` and ``flight_node``.
 
     Subclasses set ``vehicle`` and ``config_cls`` and implement ``make_commander``,
     ``make_outputs``, ``publish_command`` and ``apply_live``.
 
     Raises:
-        StartupError: A parameter is invalid, or the policy or an output package cannot be
-            loaded; the message says which and why.
+        StartupError: A parameter is unknown or invalid or, unless ``managed``, the policy or
+            an output package cannot be loaded; the message says which and why.
     """
 
     vehicle: ClassVar[str] = ''
@@ -66,11 +78,89 @@ class PolicyNode(Node):
     live_parameters: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, node_name: str, **kwargs: Any) -> None:
-        super().__init__(node_name, **kwargs)
+        super().__init__(node_name, automatically_declare_parameters_from_overrides=True,
+                         **kwargs)
+        self.config = read_config(self, self.config_cls)
+        self.warn = Throttled(self.get_logger().warning)
+        self.loop: ControlLoop | None = None
+        self.stats = LoopStats(self.config.rate_hz, window=STATS_WINDOW)
+        self.last_result: TickResult | None = None
+        self.active = False
+        self._entities: list[tuple[Any, Any]] = []  # (destroy function, entity) of configure
+        self._lock = threading.Lock()
+        self._frame_arrived = threading.Condition()
+        self.sensors = MutuallyExclusiveCallbackGroup()
+        self.control = MutuallyExclusiveCallbackGroup()
+        self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_service(SetBool, 'enable', self._on_enable, callback_group=self.sensors)
+        self.create_timer(self.config.diagnostics_period_s, self._publish_diagnostics,
+                          callback_group=self.sensors)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        if not self.config.managed:
+            self.start()
+
+    def executor_kind(self) -> str:
+        """Return the executor this node's parameters ask for."""
+        return self.config.executor
+
+    def start(self) -> None:
+        """Configure and activate (an unmanaged node does this at start-up).
+
+        Raises:
+            StartupError: Configuring failed; the message says why.
+        """
+        self._startup_error = ''
+        if self.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+            raise StartupError(self._startup_error or f'{self.get_name()}: configure failed')
+        self.trigger_activate()
+
+    def stop(self) -> None:
+        """Publish the safe command if commanding, then shut down (the process is ending)."""
+        if self.loop is not None:
+            self.trigger_shutdown()
+
+    # ----------------------------------------------------------------- lifecycle
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
-            self.config = self.config_cls.from_dict(declare_config(self, self.config_cls))
-        except ValueError as exc:
-            raise StartupError(f'{self.get_name()}: invalid parameter: {exc}') from exc
+            self._configure()
+        except StartupError as exc:
+            self._startup_error = str(exc)
+            self.get_logger().error(str(exc))
+            self._release()
+            return TransitionCallbackReturn.FAILURE
+        return super().on_configure(state)
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        result = super().on_activate(state)
+        self.active = True
+        self.timer.reset()
+        self.on_activated()
+        self.get_logger().info('active: commanding')
+        return result
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._halt('deactivated')
+        self.get_logger().info('inactive: safe command sent, not commanding')
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release()
+        return super().on_cleanup(state)
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self.active:
+            self._halt('shutting down')
+        self._release()
+        return super().on_shutdown(state)
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        if self.active:
+            self._halt('error')
+        self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def _configure(self) -> None:
+        """Load and warm up the policy; create the subscriptions, outputs and timers."""
         cfg = self.config
         torch.set_num_threads(cfg.torch_threads)
         checkpoint = resolve_checkpoint(cfg.checkpoint, config_path())
@@ -78,20 +168,21 @@ class PolicyNode(Node):
             self.runner = make_runner(self.vehicle, cfg.policy_mode, checkpoint, cfg.rate_hz)
         except RunnerError as exc:
             raise StartupError(f'{self.get_name()}: {exc}') from exc
-        self.warn = Throttled(self.get_logger().warning)
+        expert = isinstance(self.runner, ExpertRunner)
+        state_inputs = self.runner.state_inputs
+        if state_inputs and not hasattr(cfg, 'state_topic'):
+            raise StartupError(f'{self.get_name()}: the policy takes state inputs '
+                               f'{list(state_inputs)}, which a {self.vehicle} node cannot read')
         trained = trained_rate_hz(getattr(self.runner, 'metadata', {}))
         if trained is not None and abs(trained - cfg.rate_hz) > 1e-6:
             self.get_logger().warning(f'the policy was trained at {trained:g} Hz and runs at '
                                       f'{cfg.rate_hz:g} Hz: it gets the real elapsed time, but '
                                       'expect some difference')
+        if not expert:
+            self._warm_up()
         self._camera_hw: tuple[int, int] | None = None
         self.make_outputs()
-        expert = isinstance(self.runner, ExpertRunner)
         extra = {GROUND_TRUTH: max(cfg.camera_timeout_s, cfg.imu_timeout_s)} if expert else {}
-        state_inputs = self.runner.state_inputs
-        if state_inputs and not hasattr(cfg, 'state_topic'):
-            raise StartupError(f'{self.get_name()}: the policy takes state inputs '
-                               f'{list(state_inputs)}, which a {self.vehicle} node cannot read')
         self.inputs = SensorInputs(self.runner.image_hw, cfg.camera_timeout_s, cfg.imu_timeout_s,
                                    extra, state_inputs=state_inputs,
                                    state_timeout_s=getattr(cfg, 'state_timeout_s', 0.2))
@@ -103,41 +194,77 @@ class PolicyNode(Node):
         self.phase = (PhaseLock(1.0 / cfg.rate_hz, cfg.phase_offset_s,
                                 early_tolerance=cfg.frame_wait_s)
                       if cfg.phase_lock and not sim_time else None)
-        self._lock = threading.Lock()
-        self._frame_arrived = threading.Condition()
         self._frames = 0
         self._deferred_tick: float | None = None
         self._period_shifted = False
-        self._last_reason = None
-        self.last_result: TickResult | None = None
+        self._last_reason: str | None = None
+        self.last_result = None
 
-        sensors = MutuallyExclusiveCallbackGroup()
-        control = MutuallyExclusiveCallbackGroup()
-        self.create_subscription(Image, cfg.image_topic, self._on_image, SENSOR_QOS,
-                                 callback_group=sensors)
-        self.create_subscription(Imu, cfg.imu_topic, self._on_imu, SENSOR_QOS,
-                                 callback_group=sensors)
+        self._own(self.destroy_subscription, self.create_subscription(
+            Image, cfg.image_topic, self._on_image, SENSOR_QOS, callback_group=self.sensors))
+        self._own(self.destroy_subscription, self.create_subscription(
+            Imu, cfg.imu_topic, self._on_imu, SENSOR_QOS, callback_group=self.sensors))
         if state_inputs:
-            self.create_subscription(Odometry, cfg.state_topic, self._on_state, SENSOR_QOS,
-                                     callback_group=sensors)
+            self._own(self.destroy_subscription, self.create_subscription(
+                Odometry, cfg.state_topic, self._on_state, SENSOR_QOS,
+                callback_group=self.sensors))
         if expert:
-            self.create_subscription(String, cfg.ground_truth_topic, self._on_ground_truth,
-                                     STATE_QOS, callback_group=sensors)
-        self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_service(SetBool, 'enable', self._on_enable, callback_group=sensors)
-        self.timer = self.create_timer(1.0 / cfg.rate_hz, self._on_tick, callback_group=control)
+            self._own(self.destroy_subscription, self.create_subscription(
+                String, cfg.ground_truth_topic, self._on_ground_truth, STATE_QOS,
+                callback_group=self.sensors))
+        self.timer = self._own(self.destroy_timer, self.create_timer(
+            1.0 / cfg.rate_hz, self._on_tick, callback_group=self.control))
+        self.timer.cancel()  # activate starts it
         # Runs a deferred tick whose frame has not come within frame_wait_s (see _defer_to_frame).
-        self.frame_deadline = self.create_timer(max(cfg.frame_wait_s, 1e-3),
-                                                self._on_frame_deadline, callback_group=control)
+        self.frame_deadline = self._own(self.destroy_timer, self.create_timer(
+            max(cfg.frame_wait_s, 1e-3), self._on_frame_deadline, callback_group=self.control))
         self.frame_deadline.cancel()
-        self.create_timer(cfg.diagnostics_period_s, self._publish_diagnostics,
-                          callback_group=sensors)
-        self.add_on_set_parameters_callback(self._on_set_parameters)
         source = 'expert (ground truth)' if expert else str(checkpoint)
         self.get_logger().info(f'{self.vehicle} policy {source} at {cfg.rate_hz:g} Hz, '
                                f'output {cfg.output}, enabled={cfg.enabled}'
                                + (f', state {list(state_inputs)} from {cfg.state_topic}'
                                   if state_inputs else ''))
+
+    def _warm_up(self) -> None:
+        """Run the policy once on blank inputs, so the first real tick is not the slow one."""
+        h, w = self.runner.image_hw
+        self.runner.act(np.zeros((h, w, 3), np.uint8), np.zeros(self.runner.input_dim, np.float32),
+                        1.0 / self.config.rate_hz)
+        self.runner.reset()
+
+    def create_output(self, msg_type: Any, topic: str) -> Any:
+        """Create a command publisher: reliable, latest only, live only while active."""
+        return self._own(self.destroy_lifecycle_publisher,
+                         self.create_lifecycle_publisher(msg_type, topic, COMMAND_QOS))
+
+    def _own(self, destroy: Any, entity: Any) -> Any:
+        """Remember an entity created by configure, so cleanup can destroy it."""
+        self._entities.append((destroy, entity))
+        return entity
+
+    def _release(self) -> None:
+        """Destroy what configure created (cleanup, shutdown, a failed configure)."""
+        self.on_deactivated()
+        for destroy, entity in reversed(self._entities):
+            destroy(entity)
+        self._entities.clear()
+        self.loop = None
+        self.active = False
+
+    def _halt(self, reason: str) -> None:
+        """Stop commanding: the timer stops and the safe command goes out once, acknowledged."""
+        self.timer.cancel()
+        self.frame_deadline.cancel()
+        with self._lock:
+            result = self.loop.safe_command(self._now(), reason)
+        try:
+            self.publish_command(result, self.get_clock().now().nanoseconds)
+            self.command_pub.wait_for_all_acked(SAFE_ACK_TIMEOUT)
+        except Exception as exc:  # noqa: B902 (a failing output must not stop the shutdown)
+            self.get_logger().error(f'safe command not published: {exc}')
+        self.last_result = result
+        self.on_deactivated()
+        self.active = False
 
     # ----------------------------------------------------------------- subclass hooks
     def make_commander(self) -> Any:
@@ -152,6 +279,12 @@ class PolicyNode(Node):
     def apply_live(self, config: Any) -> None:
         """Apply a validated change of ``live_parameters``."""
         raise NotImplementedError
+
+    def on_activated(self) -> None:
+        """Start what runs only while active (e.g. an autopilot's offboard heartbeat)."""
+
+    def on_deactivated(self) -> None:
+        """Stop what ``on_activated`` started; called when deactivating, releasing, stopping."""
 
     def reset_stats(self) -> None:
         """Start the loop statistics afresh (after a warm-up, for benchmarks)."""
@@ -298,6 +431,10 @@ class PolicyNode(Node):
             self._period_shifted = False
 
     def _on_enable(self, request: SetBool.Request, response: SetBool.Response) -> Any:
+        if self.loop is None:
+            response.success = False
+            response.message = 'not configured: use the lifecycle transitions first'
+            return response
         self.loop.enabled = bool(request.data)
         response.success = True
         response.message = 'enabled' if request.data else 'disabled: safe command'
@@ -315,28 +452,39 @@ class PolicyNode(Node):
         except ValueError as exc:
             return SetParametersResult(successful=False, reason=str(exc))
         self.config = config
-        self.apply_live(config)
+        if self.loop is not None:
+            self.apply_live(config)
         return SetParametersResult(successful=True)
+
+    def _status(self) -> str:
+        """Return why the node is not driving ('' when it is)."""
+        if self.loop is None:
+            return 'not configured'
+        if not self.active:
+            return 'inactive'
+        result = self.last_result
+        return result.reason if result is not None else 'not started'
 
     def _publish_diagnostics(self) -> None:
         s = self.stats.summary()
-        now = self._now()
-        wd = self.inputs.watchdog
-        stale = [n for n in wd.timeouts if not wd.age(n, now) <= wd.timeouts[n]]
-        result = self.last_result
-        reason = result.reason if result is not None else 'not started'
+        reason = self._status()
         rate_ok = abs(s.rate_hz - self.config.rate_hz) <= 0.05 * self.config.rate_hz
         level = DiagnosticStatus.OK if (not reason and rate_ok) else DiagnosticStatus.WARN
-        values = {
+        values: dict[str, Any] = {
             'configured_rate_hz': self.config.rate_hz, 'achieved_rate_hz': s.rate_hz,
             'deadline_misses': s.deadline_misses, 'missed_ticks': s.missed_ticks,
             'jitter_p99_ms': s.jitter_p99_ms,
             'latency_p50_ms': s.latency_p50_ms, 'latency_p99_ms': s.latency_p99_ms,
             'inference_p50_ms': s.inference_p50_ms, 'inference_p99_ms': s.inference_p99_ms,
-            'stale_inputs': ','.join(stale) or 'none', 'watchdog_trips': wd.trips,
-            'rejected_samples': self.inputs.rejected, 'safe_reason': reason or 'none',
-            'enabled': self.loop.enabled, 'ticks': s.ticks,
+            'safe_reason': reason or 'none', 'ticks': s.ticks,
         }
+        if self.loop is not None:
+            now = self._now()
+            wd = self.inputs.watchdog
+            stale = [n for n in wd.timeouts if not wd.age(n, now) <= wd.timeouts[n]]
+            values.update({'stale_inputs': ','.join(stale) or 'none', 'watchdog_trips': wd.trips,
+                           'rejected_samples': self.inputs.rejected,
+                           'enabled': self.loop.enabled})
         status = DiagnosticStatus(
             level=level, name=f'{self.get_fully_qualified_name()}: control loop',
             message=reason or 'driving', hardware_id=self.vehicle,

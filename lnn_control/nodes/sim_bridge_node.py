@@ -27,19 +27,17 @@ from lnn_control.control.ground_truth import encode_privileged
 from lnn_control.control.sim_session import SimSession, SimStep
 from lnn_control.nodes.common import (
     COMMAND_QOS,
-    declare_config,
-    make_executor,
+    read_config,
     require,
-    run_node,
     SENSOR_QOS,
     StartupError,
     STATE_QOS,
     Throttled,
 )
+from lnn_control.nodes.spin import run_node
 from nav_msgs.msg import Odometry
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-import rclpy
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
@@ -63,11 +61,9 @@ class SimBridgeNode(Node):
     """
 
     def __init__(self, node_name: str = 'sim_bridge_node', **kwargs: Any) -> None:
-        super().__init__(node_name, **kwargs)
-        try:
-            self.config = BridgeConfig.from_dict(declare_config(self, BridgeConfig))
-        except ValueError as exc:
-            raise StartupError(f'{self.get_name()}: invalid parameter: {exc}') from exc
+        super().__init__(node_name, automatically_declare_parameters_from_overrides=True,
+                         **kwargs)
+        self.config = read_config(self, BridgeConfig)
         cfg = self.config
         ackermann = None
         if cfg.vehicle == 'rover' and cfg.rover_command == 'ackermann':
@@ -109,6 +105,15 @@ class SimBridgeNode(Node):
         self.get_logger().info(
             f'{cfg.vehicle} sim, scenario {cfg.scenario!r}, {cfg.rate_hz} Hz x'
             f'{cfg.real_time_factor:g}, {cfg.laps} lap(s); commands on {cfg.command_topic}')
+
+    def executor_kind(self) -> str:
+        """Return ``events``: the bridge's callbacks are short and all on one thread."""
+        return 'events'
+
+    def stop(self) -> None:
+        """Log where the run stands (the vehicle is simulated: nothing to make safe)."""
+        self.get_logger().info(f'stopped after {self.session.laps_done}/{self.config.laps} '
+                               f'lap(s), {self.session.episodes} episode(s)')
 
     def _on_set_parameters(self, params: list[Any]) -> SetParametersResult:
         """The simulator is configured once; refuse changes rather than ignore them."""
@@ -238,20 +243,10 @@ class SimBridgeNode(Node):
         super().destroy_node()
 
 
-def spin_until_done(node: SimBridgeNode) -> None:
-    """Spin until the bridge has run its laps, then briefly so the last events go out."""
-    executor = make_executor('events')
-    executor.add_node(node)
-    while rclpy.ok() and not node.done:
-        executor.spin_once(timeout_sec=0.1)
-    deadline = time.monotonic() + 0.5
-    while rclpy.ok() and time.monotonic() < deadline:
-        executor.spin_once(timeout_sec=0.05)
-
-
 def main(args: list[str] | None = None) -> int:
-    """Console script ``sim_bridge_node``: runs until the laps are done (or Ctrl-C)."""
-    return run_node(SimBridgeNode, args, spin=spin_until_done)
+    """Console script ``sim_bridge_node``: runs until the laps are done (or a signal)."""
+    return run_node(SimBridgeNode, args, finished=lambda node: node.done)
+
 
 if __name__ == '__main__':
     sys.exit(main())
