@@ -1,30 +1,37 @@
-"""flight_node on a drone: ``ros2 launch lnn_control fly.launch.py [namespace:=...]``."""
-import os
+"""flight_node on a drone: ``ros2 launch lnn_control fly.launch.py [namespace:=...]``.
 
-from ament_index_python.packages import get_package_share_directory
+The parameter file (``config:=``, default the package's ``config/fly.yaml``) is passed to the
+node as its own ``--params-file``: a missing file stops the node with an error. ``checkpoint:=``
+and ``use_sim_time:=`` override that file only when given.
+"""
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
+from launch.actions import DeclareLaunchArgument, GroupAction
+from launch.conditions import IfCondition
+from launch.substitutions import LaunchConfiguration, NotEqualsSubstitution, PathJoinSubstitution
+from launch_ros.actions import Node, SetParameter
+from launch_ros.substitutions import FindPackageShare
 
 
 def generate_launch_description():
-    config_dir = os.path.join(get_package_share_directory('lnn_control'), 'config')
+    checkpoint = LaunchConfiguration('checkpoint')
+    use_sim_time = LaunchConfiguration('use_sim_time')
     return LaunchDescription([
         DeclareLaunchArgument('namespace', default_value='', description='node namespace'),
-        DeclareLaunchArgument('use_sim_time', default_value='false',
-                              description='follow /clock'),
-        DeclareLaunchArgument('config', default_value=os.path.join(config_dir, 'fly.yaml'),
-                              description='flight_node parameter file'),
-        DeclareLaunchArgument('checkpoint',
-                              default_value=os.path.join(config_dir, 'policies',
-                                                         'quad_ncp_cfc.pt'),
-                              description='policy checkpoint'),
-        Node(package='lnn_control', executable='flight_node', name='flight_node',
-             namespace=LaunchConfiguration('namespace'), output='screen',
-             parameters=[LaunchConfiguration('config'), {
-                 'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'),
-                                                value_type=bool),
-                 'checkpoint': LaunchConfiguration('checkpoint')}]),
+        DeclareLaunchArgument(
+            'config', description='flight_node parameter file',
+            default_value=PathJoinSubstitution([FindPackageShare('lnn_control'), 'config',
+                                                'fly.yaml'])),
+        DeclareLaunchArgument('checkpoint', default_value='',
+                              description="policy checkpoint (default: the config file's)"),
+        DeclareLaunchArgument('use_sim_time', default_value='',
+                              description='true: follow /clock (default: the config file)'),
+        GroupAction(scoped=True, actions=[
+            SetParameter('checkpoint', checkpoint,
+                         condition=IfCondition(NotEqualsSubstitution(checkpoint, ''))),
+            SetParameter('use_sim_time', use_sim_time,
+                         condition=IfCondition(NotEqualsSubstitution(use_sim_time, ''))),
+            Node(package='lnn_control', executable='flight_node', name='flight_node',
+                 namespace=LaunchConfiguration('namespace'), output='screen',
+                 ros_arguments=['--params-file', LaunchConfiguration('config')]),
+        ]),
     ])

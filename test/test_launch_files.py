@@ -1,57 +1,21 @@
-"""Launch files load (against stub launch/launch_ros modules) and name only real things.
+"""The launch files, loaded by the real ROS 2 launch system and resolved with their defaults.
 
-``launch`` and ``launch_ros`` are not installable here, so minimal stand-ins that record what the
-launch file builds are injected in ``sys.modules``. The checks: every executable is a console
-script of setup.py, every parameter file exists and has a section for the node that loads it,
-the declared arguments are the documented ones, and the node set matches what
-``lnn-control launch`` starts in-process.
+Every node they start is one of our console scripts, its parameter file exists and has a
+section for it, the declared arguments are the documented ones, and the node set matches the
+one ``lnn-control launch`` starts in-process. Running them for real: test_ros2_launch.py.
 """
 import ast
-import importlib.util
+import os
 from pathlib import Path
-import sys
-import types
 
+from conftest import requires_ros2_launch
 from lnn_control.nodes.launcher import LAUNCH_SETS
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
-
-
-class Recorded:
-    """Any launch object: remembers its constructor arguments."""
-
-    def __init__(self, *args, **kwargs):
-        self.args = args
-        self.kwargs = kwargs
-
-
-class LaunchConfiguration(Recorded):
-    @property
-    def name(self):
-        return self.args[0]
-
-
-def stub_modules(share: Path) -> dict[str, types.ModuleType]:
-    mods = {name: types.ModuleType(name) for name in (
-        'launch', 'launch.actions', 'launch.substitutions', 'launch_ros', 'launch_ros.actions',
-        'launch_ros.parameter_descriptions', 'ament_index_python',
-        'ament_index_python.packages')}
-    mods['launch'].LaunchDescription = type('LaunchDescription', (Recorded,), {})
-    mods['launch.actions'].DeclareLaunchArgument = type('DeclareLaunchArgument', (Recorded,), {})
-    mods['launch.substitutions'].LaunchConfiguration = LaunchConfiguration
-    mods['launch_ros.actions'].Node = type('Node', (Recorded,), {})
-    mods['launch_ros.parameter_descriptions'].ParameterValue = type('ParameterValue',
-                                                                    (Recorded,), {})
-
-    def get_package_share_directory(package):
-        assert package == 'lnn_control'
-        return str(share)
-
-    mods['ament_index_python.packages'].get_package_share_directory = get_package_share_directory
-    return mods
+pytestmark = requires_ros2_launch
 
 
 def console_scripts() -> set[str]:
@@ -64,21 +28,39 @@ def console_scripts() -> set[str]:
     raise AssertionError('setup.py declares no console_scripts')
 
 
-def load(path: Path, monkeypatch):
-    for name, module in stub_modules(ROOT).items():
-        monkeypatch.setitem(sys.modules, name, module)
-    spec = importlib.util.spec_from_file_location(path.stem.replace('.', '_'), path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.generate_launch_description()
+def walk(entities):
+    """Yield every entity, descending into groups."""
+    for entity in entities:
+        yield entity
+        yield from walk(entity.get_sub_entities())
 
 
-def entities(description, kind):
-    return [e for e in description.args[0] if type(e).__name__ == kind]
+def resolve(path, ament_prefix, monkeypatch, **arguments):
+    """Return the launch context (defaults applied) and the entities of a launch file."""
+    from launch import LaunchContext
+    from launch.actions import DeclareLaunchArgument
+    from launch.launch_description_sources import get_launch_description_from_python_launch_file
+
+    monkeypatch.setenv('AMENT_PREFIX_PATH', str(ament_prefix))
+    description = get_launch_description_from_python_launch_file(str(path))
+    context = LaunchContext()
+    entities = list(walk(description.entities))
+    declared = [e for e in entities if isinstance(e, DeclareLaunchArgument)]
+    for argument in declared:
+        context.launch_configurations[argument.name] = arguments.get(
+            argument.name, ''.join(s.perform(context) for s in argument.default_value))
+    return context, entities, {a.name for a in declared}
 
 
-def resolve(value, defaults):
-    return defaults[value.name] if isinstance(value, LaunchConfiguration) else value
+def params_file(node, context):
+    """Return the ``--params-file`` a launch_ros Node passes in its own ROS arguments."""
+    from launch.substitutions import LocalSubstitution
+    from launch.utilities import perform_substitutions
+
+    # Node name and namespace rules are filled in at execution (local substitutions): skip them.
+    cmd = [perform_substitutions(context, part) for part in node.cmd
+           if not any(isinstance(s, LocalSubstitution) for s in part)]
+    return Path(cmd[cmd.index('--params-file') + 1])
 
 
 def test_all_four_launch_files_exist():
@@ -86,39 +68,39 @@ def test_all_four_launch_files_exist():
 
 
 @pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
-def test_launch_file_names_real_executables_and_configs(path, monkeypatch):
-    description = load(path, monkeypatch)
-    declared = {a.args[0]: a.kwargs['default_value'] for a in
-                entities(description, 'DeclareLaunchArgument')}
+def test_launch_file_names_real_executables_and_configs(path, ament_prefix, monkeypatch):
+    from launch_ros.actions import Node
+
+    context, entities, declared = resolve(path, ament_prefix, monkeypatch)
     expected = {'namespace', 'use_sim_time', 'config', 'checkpoint'}
     if path.name.startswith('sim_'):
         expected |= {'scenario', 'bridge_config'}
-    assert set(declared) == expected
-    assert declared['use_sim_time'] == 'false'
-    assert Path(declared['checkpoint']).parent == ROOT / 'config' / 'policies'
-
-    scripts = console_scripts()
-    nodes = entities(description, 'Node')
+    assert declared == expected
+    # Left at their defaults, the overriding arguments are empty: the YAML files decide.
+    assert all(context.launch_configurations[a] == ''
+               for a in expected - {'namespace', 'config', 'bridge_config'})
     launched = []
-    for node in nodes:
-        kw = node.kwargs
-        assert kw['package'] == 'lnn_control'
-        assert kw['executable'] in scripts, f'{kw["executable"]} is not a console script'
-        assert kw['namespace'].name == 'namespace'
-        param_file = Path(resolve(kw['parameters'][0], declared))
-        assert param_file.is_file(), f'{param_file} does not exist'
-        sections = yaml.safe_load(param_file.read_text())
-        assert any(key.split('/')[-1] == kw['name'] for key in sections), \
-            f'{param_file.name} has no section for {kw["name"]}'
-        launched.append((kw['executable'], param_file.name))
+    for node in (e for e in entities if isinstance(e, Node)):
+        assert node.node_package == 'lnn_control'
+        assert node.node_executable in console_scripts()
+        yaml_file = params_file(node, context)
+        assert yaml_file.is_file(), f'{yaml_file} does not exist'
+        assert os.path.realpath(yaml_file).startswith(str(ROOT / 'config'))
+        sections = yaml.safe_load(yaml_file.read_text())
+        # Our nodes are named like their executables (the name is resolved only at execution).
+        assert any(key.split('/')[-1] == node.node_executable for key in sections), \
+            f'{yaml_file.name} has no section for {node.node_executable}'
+        launched.append((node.node_executable, yaml_file.name))
     in_process = [(s.name, s.config_file) for s in LAUNCH_SETS[path.name.split('.')[0]]]
     assert launched == in_process
 
 
-def test_stub_catches_a_wrong_executable(monkeypatch, tmp_path):
+def test_a_wrong_executable_is_caught(tmp_path, ament_prefix, monkeypatch):
+    from launch_ros.actions import Node
+
     bad = tmp_path / 'bad.launch.py'
     bad.write_text((ROOT / 'launch' / 'drive.launch.py').read_text()
                    .replace("executable='drive_node'", "executable='drive_nod'"))
-    description = load(bad, monkeypatch)
-    node = entities(description, 'Node')[0]
-    assert node.kwargs['executable'] not in console_scripts()
+    _, entities, _ = resolve(bad, ament_prefix, monkeypatch)
+    (node,) = [e for e in entities if isinstance(e, Node)]
+    assert node.node_executable not in console_scripts()
