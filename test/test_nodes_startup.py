@@ -1,6 +1,6 @@
 """Start-up errors are clear and stop the node before it drives; YAML typos are not ignored."""
 from lnn_control.nodes.common import StartupError
-from lnn_control.nodes.launcher import DRIVE, LaunchOptions, LaunchSession, node_arguments
+from lnn_control.nodes.launcher import LaunchOptions, LaunchSession
 import pytest
 
 
@@ -69,8 +69,8 @@ def test_unknown_parameter_in_yaml_is_rejected(tmp_path):
     yaml_file = tmp_path / 'drive.yaml'
     yaml_file.write_text('/**/drive_node:\n  ros__parameters:\n    rate_hz: 20.0\n'
                          '    max_steering_angel: 0.3\n')
-    with pytest.raises(StartupError, match=r"drive_node: unknown parameter\(s\) "
-                                           r"\['max_steering_angel'\]; known: \[.*'max_steering_angle'"):
+    with pytest.raises(StartupError, match=r"drive_node: unknown parameter\(s\) \['max_steering_"
+                                           r"angel'\]; known: \[.*'max_steering_angle'"):
         LaunchSession('drive', LaunchOptions(config=yaml_file))
 
 
