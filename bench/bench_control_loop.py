@@ -37,7 +37,7 @@ GOAL_LATENCY_P99_MS = 10.0
 
 
 def policy_for(vehicle: str, shipped: str, folder: Path) -> tuple[str, str]:
-    """The shipped checkpoint, else an untrained one of the same architecture."""
+    """Return the shipped checkpoint, else an untrained one of the same architecture."""
     path = config_path('policies', shipped)
     if path.is_file():
         return str(path), 'shipped policy'

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def publish_sensors(image_pub, imu_pub, stamp):
-    """A grey 128x64 frame (when ``image_pub`` is given) and a level, still IMU sample."""
+    """Publish a grey 128x64 frame (when ``image_pub`` is given) and a level, still IMU."""
     if image_pub is not None:
         img = Image(height=64, width=128, encoding='bgr8', step=384)
         img.header.stamp = stamp
@@ -130,8 +130,10 @@ def test_a_policy_with_state_inputs_flies_only_on_a_fresh_state_estimate(tmp_pat
 
 
 class Recorder:
-    """Stands in for a publisher of a message package that is not installed (px4_msgs,
-    mavros_msgs): records what would go out, and where."""
+    """A publisher of a message package that is not installed (px4_msgs, mavros_msgs).
+
+    It records what would go out, and where.
+    """
 
     def __init__(self, topic):
         self.topic = topic
@@ -145,7 +147,7 @@ class Recorder:
 
 
 def fake_messages(module, *names):
-    """A stand-in ``<package>.msg`` module: message classes whose fields ``fill`` sets."""
+    """Make a stand-in ``<package>.msg`` module: classes whose fields ``fill`` can set."""
     package = types.ModuleType(module)
     for name in names:
         def init(self):
@@ -176,6 +178,7 @@ def autopilot_node(monkeypatch, tmp_path):
                   sys.modules['mavros_msgs.msg'].AttitudeTarget)
 
     class AutopilotFlightNode(FlightNode):
+
         def create_output(self, msg_type, topic):
             if msg_type in fake_types:
                 return Recorder(self.resolve_topic_name(topic))

@@ -38,8 +38,7 @@ def ros2(ament_prefix, log, *args):
 
 
 def short_bridge_yaml(tmp_path, vehicle):
-    """Return a copy of the shipped bridge YAML for one short run (one lap of 20 m, or one
-    flight)."""
+    """Return a copy of the shipped bridge YAML for one short run (a 20 m lap, one flight)."""
     text = (CONFIG / f'sim_bridge_{vehicle}.yaml').read_text()
     text = re.sub(r'laps: \d+', 'laps: 1', text)
     text = re.sub(r'track_length: [\d.]+', 'track_length: 20.0', text)

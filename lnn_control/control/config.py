@@ -30,7 +30,7 @@ def check_choice(owner: str, name: str, value: str, choices: tuple[str, ...]) ->
 
 
 def check_topic(owner: str, name: str, value: str) -> None:
-    """A non-empty ROS name without spaces."""
+    """Check that ``value`` is a non-empty ROS name without spaces."""
     if not isinstance(value, str) or not value or any(c.isspace() for c in value):
         raise ValueError(f'{owner}.{name}: expected a ROS topic name, got {value!r}')
 
@@ -57,7 +57,7 @@ def config_from_dict(cls: type[C], d: dict[str, Any]) -> C:
 
 
 def resolve_checkpoint(path: str, config_dir: Path) -> Path:
-    """An absolute path as is; a relative one under the package's ``config/`` folder."""
+    """Return an absolute path as is, a relative one under the package's ``config/`` folder."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else config_dir / p
 

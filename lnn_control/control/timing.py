@@ -27,7 +27,7 @@ class Samples:
         return len(self._values)
 
     def percentile(self, q: float) -> float:
-        """The ``q``-th percentile (0-100), NaN when empty."""
+        """Return the ``q``-th percentile, q from 0 to 100 (NaN when empty)."""
         if not self._values:
             return math.nan
         return float(np.percentile(np.fromiter(self._values, float), q))
@@ -53,8 +53,8 @@ class LoopSummary:
     missed_ticks: int
     deadline_misses: int
 
-    def format(self) -> str:
-        """One human-readable line."""
+    def format(self) -> str:  # noqa: A003 (the dataclass's own formatter, like str.format)
+        """Return the figures as one human-readable line."""
         return (f'rate {self.rate_hz:.2f} Hz | jitter p50/p99 {self.jitter_p50_ms:.2f}/'
                 f'{self.jitter_p99_ms:.2f} ms | latency p50/p99 {self.latency_p50_ms:.2f}/'
                 f'{self.latency_p99_ms:.2f} ms | inference p50/p99 {self.inference_p50_ms:.2f}/'
@@ -172,7 +172,7 @@ class PhaseLock:
         self._arrivals.append(t)
 
     def frame_overdue(self, now: float) -> bool:
-        """True when this period's frame has not arrived yet (the last is > half a period old).
+        """Tell whether this period's frame is still due (the last is > half a period old).
 
         A phase-locked tick that finds its frame not yet there may wait a moment for it rather
         than act on the previous one, a full period older.

@@ -51,8 +51,11 @@ def imu_to_array(msg: Any) -> np.ndarray:
 
 
 def odometry_to_state(msg: Any) -> dict[str, float]:
-    """``nav_msgs/Odometry`` (pose in the world frame, twist in the body frame, as REP 105 and
-    mavros' ``local_position/odom`` have them) to the policy's state inputs."""
+    """Convert ``nav_msgs/Odometry`` to the policy's state inputs.
+
+    The pose is in the world frame and the twist in the body frame, as REP 105 and mavros'
+    ``local_position/odom`` have them.
+    """
     o, v = msg.pose.pose.orientation, msg.twist.twist.linear
     quat = np.array([o.w, o.x, o.y, o.z], dtype=float)
     if not np.all(np.isfinite(quat)) or not np.linalg.norm(quat) > 0:

@@ -125,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, StartupError) as exc:
         print(f'lnn-control hil: error: {exc}', file=sys.stderr)
         return 2
+
     def finished() -> bool:
         return session.monitor.done or _exited(bridge)
 
@@ -242,8 +243,8 @@ def _report(args: argparse.Namespace, session: Any, rate_hz: float, wall_s: floa
         lines.append('  ' + (format_event({'event': 'episode', **e}) or ''))
     lines.append('  timing: ' + ', '.join(f'{k} {v:.2f}' for k, v in timing.items()))
     if final:
-        lines.append(f"  sensor messages dropped by fault injection: "
-                     f"{final.get('dropped_messages', 0)}")
+        dropped = final.get('dropped_messages', 0)
+        lines.append(f'  sensor messages dropped by fault injection: {dropped}')
     else:
         lines.append('  the bridge did not report the end of the run (timeout or crash)')
     lines += [c.format() for c in checks]

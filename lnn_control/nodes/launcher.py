@@ -81,7 +81,7 @@ class LaunchOptions:
 
 
 def _yaml_section(path: Path, node_name: str) -> dict[str, Any]:
-    """The ``ros__parameters`` of ``node_name`` in a parameter file (any matching key)."""
+    """Return the ``ros__parameters`` of ``node_name`` in a parameter file (any matching key)."""
     if not path.is_file():
         raise ValueError(f'parameter file {path} does not exist')
     data = yaml.safe_load(path.read_text()) or {}
@@ -95,7 +95,7 @@ def _yaml_section(path: Path, node_name: str) -> dict[str, Any]:
 
 
 def node_arguments(spec: NodeSpec, options: LaunchOptions) -> list[str]:
-    """The ``--ros-args`` a node of the set gets (as ``ros2 launch`` would pass them)."""
+    """Return the ``--ros-args`` a node of the set gets (as ``ros2 launch`` would pass them)."""
     if spec.vehicle_node:
         path = options.config or config_path(spec.config_file)
     else:
@@ -119,8 +119,9 @@ def node_arguments(spec: NodeSpec, options: LaunchOptions) -> list[str]:
 
 
 class LaunchSession:
-    """A set of nodes on one executor (the vehicle node's ``executor`` parameter) in a private
-    rclpy context.
+    """A set of nodes in one process, on one executor, in a private rclpy context.
+
+    The executor is the one the vehicle node's ``executor`` parameter names.
 
     Args:
         name: One of ``LAUNCH_SETS``.
@@ -246,7 +247,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> LaunchOptions:
-    """LaunchOptions from the parsed command line."""
+    """Build the ``LaunchOptions`` of the parsed command line."""
     specs = LAUNCH_SETS[args.name]
     overrides: dict[str, dict[str, Any]] = {}
     vehicle = next(s.name for s in specs if s.vehicle_node)
@@ -261,8 +262,10 @@ def options_from_args(args: argparse.Namespace) -> LaunchOptions:
 
 
 def cli_path(path: str | None) -> str | None:
-    """A path typed on the command line is relative to the working directory (in YAML files,
-    relative checkpoint paths are relative to the package's config/ folder)."""
+    """Resolve a path typed on the command line against the working directory.
+
+    In YAML files, relative checkpoint paths are relative to the package's config/ folder.
+    """
     return str(Path(path).expanduser().resolve()) if path else None
 
 
@@ -307,4 +310,3 @@ def run(args: argparse.Namespace) -> int:
             print('\ninterrupted')
         print_summary(session)
     return 0
-

@@ -333,7 +333,7 @@ class PolicyNode(LifecycleNode):
             self.warn('state', error)
 
     def on_imu_message(self, msg: Imu) -> None:
-        """Hook for subclasses that need more of the IMU message (orientation)."""
+        """Read more of the IMU message (orientation): a hook for subclasses."""
 
     def _on_ground_truth(self, msg: String) -> None:
         try:
@@ -378,9 +378,12 @@ class PolicyNode(LifecycleNode):
         return self.phase is not None and self.config.frame_wait_s > 0
 
     def _defer_to_frame(self, wall: float) -> bool:
-        """One-threaded executor, phase-locked: a tick whose frame is not there yet is handed to
-        that frame's callback (it cannot wait for it: the frame's callback would never run), or
-        runs after ``frame_wait_s`` on the last frame if this one does not come."""
+        """Hand a tick whose frame is not there yet to that frame's callback (events executor).
+
+        On one thread a tick cannot wait for its frame (the frame's callback would never run):
+        it runs from the frame's callback, or after ``frame_wait_s`` on the last frame if this
+        one does not come.
+        """
         if (not self._waits_for_frames() or self.config.executor != 'events'
                 or not self.phase.frame_overdue(wall)):
             return False
@@ -399,8 +402,7 @@ class PolicyNode(LifecycleNode):
         self._run_tick(timer_wall, time.monotonic())
 
     def _await_late_frame(self, wall: float) -> None:
-        """Phase-locked on a thread pool: give a late frame up to ``frame_wait_s`` rather than
-        use an old one."""
+        """Give a late frame up to ``frame_wait_s`` rather than use an old one (thread pool)."""
         if not self._waits_for_frames() or self.config.executor == 'events':
             return
         with self._frame_arrived:
@@ -410,8 +412,11 @@ class PolicyNode(LifecycleNode):
                                              timeout=self.config.frame_wait_s)
 
     def _maybe_shift_phase(self, t_tick: float) -> None:
-        """Once frames arrive at a steady phase, move the ticks in step with them by stretching
-        or shortening one timer period (by at most half a period: no tick is skipped)."""
+        """Move the ticks in step with frames that arrive at a steady phase.
+
+        One timer period is stretched or shortened, by at most half a period: no tick is
+        skipped.
+        """
         if self.phase is None:
             return
         now = time.monotonic()
@@ -423,9 +428,11 @@ class PolicyNode(LifecycleNode):
             self._period_shifted = True
 
     def _restore_period(self) -> None:
-        """Back to the nominal period one tick after a phase shift, so exactly one period is
-        stretched or shortened whether rcl applies a new period from the next call or the one
-        after."""
+        """Go back to the nominal period one tick after a phase shift.
+
+        Exactly one period is stretched or shortened, whether rcl applies a new period from the
+        next call or the one after.
+        """
         if self._period_shifted:
             self.timer.timer_period_ns = round(1e9 / self.config.rate_hz)
             self._period_shifted = False

@@ -116,7 +116,7 @@ class SimBridgeNode(Node):
                                f'lap(s), {self.session.episodes} episode(s)')
 
     def _on_set_parameters(self, params: list[Any]) -> SetParametersResult:
-        """The simulator is configured once; refuse changes rather than ignore them."""
+        """Refuse parameter changes rather than ignore them: the simulator is configured once."""
         names = sorted(p.name for p in params)
         return SetParametersResult(successful=False,
                                    reason=f'{names}: sim_bridge_node reads its parameters at '
