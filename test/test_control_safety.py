@@ -35,6 +35,37 @@ def test_watchdog_unknown_input_is_named():
         Watchdog({'camera': 1.0}).feed('lidar', 0.0)
 
 
+def test_watchdog_ages_by_the_node_clock_and_a_clock_jump_back_is_stale():
+    wd = Watchdog({'camera': 0.2})
+    wd.feed('camera', 100.0)
+    assert wd.age('camera', 100.15) == pytest.approx(0.15) and wd.check(100.15).ok
+    # The clock jumped back (simulator restart): the sample's age is unknown, not negative.
+    assert wd.age('camera', 0.05) == math.inf
+    status = wd.check(0.05)
+    assert status.stale == ('camera',) and status.transition is Transition.TRIPPED
+    wd.feed('camera', 0.06)
+    assert wd.check(0.07).transition is Transition.RECOVERED
+
+
+def test_watchdog_trips_within_timeout_plus_one_tick_of_the_last_sample():
+    period, timeout = 0.05, 0.2
+    for last in (1.0, 1.013, 1.049):
+        wd = Watchdog({'camera': timeout})
+        wd.feed('camera', last)
+        ticks = [1.05 + k * period for k in range(20)]  # the first tick after the sample
+        tripped = next(t for t in ticks if not wd.check(t).ok)
+        assert last + timeout - 1e-9 <= tripped <= last + timeout + period + 1e-9
+
+
+def test_watchdog_invalidate_makes_the_input_stale_at_once():
+    wd = Watchdog({'camera': 1.0})
+    wd.feed('camera', 0.0)
+    wd.invalidate('camera')
+    assert wd.age('camera', 0.0) == math.inf and not wd.check(0.0).ok
+    with pytest.raises(KeyError, match='lidar'):
+        wd.invalidate('lidar')
+
+
 def test_steering_limiter_clamps_angle_and_rate():
     lim = SteeringLimiter(RoverLimits(max_steering_angle=0.5, max_steering_rate=1.0))
     assert lim(1.0, 0.1) == pytest.approx(0.1)  # rate-limited

@@ -1,9 +1,15 @@
 """Stale-input watchdog: decides at every tick whether the policy may drive.
 
 Each input (camera, IMU) has a timeout. The watchdog compares the arrival time of the latest
-sample with the tick's time; when any input is older than its timeout it *trips* and the vehicle
+sample with the tick's time, both read from the node's clock (never a message stamp, which comes
+from the sender's clock); when any input is older than its timeout it *trips* and the vehicle
 gets its safe command. When all inputs are fresh again it *recovers*, and the caller resets the
 policy's hidden state, since the state integrated over the gap no longer matches the world.
+
+A sample that arrived *after* the tick's time means the node's clock jumped back (a simulator
+restart under ``/clock``): its age is unknown, so the input counts as stale until a new sample
+arrives. Were it counted fresh, a camera that stalled right then would keep the vehicle driving
+until the clock caught up with the old arrival time, not one timeout later.
 """
 from __future__ import annotations
 
@@ -50,20 +56,27 @@ class Watchdog:
         self.trips = 0
 
     def feed(self, name: str, t: float) -> None:
-        """Record that a valid sample of ``name`` arrived at time ``t`` (seconds)."""
-        if name not in self._last:
-            raise KeyError(f'Watchdog: unknown input {name!r}; known: {sorted(self._last)}')
+        """Record that a valid sample of ``name`` arrived at node time ``t`` (seconds)."""
+        self._known(name)
         self._last[name] = t
 
     def invalidate(self, name: str) -> None:
         """Forget ``name``'s last sample (it was malformed): the input is stale at once."""
-        self.feed(name, math.nan)
+        self._known(name)
         self._last[name] = None
 
     def age(self, name: str, now: float) -> float:
-        """Seconds since the last sample of ``name`` (``inf`` if none yet)."""
+        """Seconds from the last arrival of ``name`` to node time ``now``.
+
+        ``inf`` if none yet, or if it arrived after ``now`` (the clock jumped back: its age is
+        unknown).
+        """
         last = self._last[name]
-        return math.inf if last is None else now - last
+        return math.inf if last is None or last > now else now - last
+
+    def _known(self, name: str) -> None:
+        if name not in self._last:
+            raise KeyError(f'Watchdog: unknown input {name!r}; known: {sorted(self._last)}')
 
     def check(self, now: float) -> WatchdogStatus:
         """Evaluate all inputs at ``now``; report the stale ones and any state change."""
