@@ -34,6 +34,16 @@ def test_input_vector_appends_named_state_in_order_and_refuses_gaps():
         input_vector(imu, {'altitude': math.nan, 'climb_rate': 0.0}, STATE)
 
 
+@pytest.mark.parametrize('value', [1e308, -1e39, math.inf, None, 'high', [], [1.0, 2.0]])
+def test_input_vector_refuses_values_not_finite_as_float32_or_not_one_number(value):
+    with pytest.raises(ValueError, match="state input 'climb_rate' is missing, not one number "
+                                         'or not finite as float32'):
+        input_vector(np.zeros(6, np.float32), {'altitude': 1.0, 'climb_rate': value}, STATE)
+    largest = float(np.finfo(np.float32).max)
+    vector = input_vector(np.zeros(0), {'altitude': largest, 'climb_rate': 0.0}, STATE)
+    assert vector.dtype == np.float32 and np.all(np.isfinite(vector))
+
+
 def test_policy_takes_imu_then_state_and_names_them_when_the_width_is_wrong():
     config = PolicyConfig.for_vehicle('quad', state_inputs=list(STATE))
     assert config.state_inputs == STATE and config.input_dim == 8

@@ -32,18 +32,32 @@ def check_state_inputs(names: Sequence[str], owner: str) -> tuple[str, ...]:
 
 
 def input_vector(imu: np.ndarray, state: Mapping[str, float], names: Sequence[str]) -> np.ndarray:
-    """The policy's ``imu`` vector: the IMU entries, then ``state[name]`` for each name.
+    """Return the policy's ``imu`` vector: the IMU entries, then ``state[name]`` for each name.
+
+    Each state value must be one number that is finite *as float32*, the policy's dtype: a
+    climb rate of 1e308 is finite as a float64 but ``inf`` once cast.
 
     Raises:
-        ValueError: if a named state input is missing or not finite.
+        ValueError: if a named state input is missing, not one number, or not finite in
+            float32.
     """
-    values = []
-    for name in names:
-        value = state.get(name)
-        value = float(np.asarray(value).reshape(-1)[0]) if value is not None else math.nan
+    values = np.full(len(names), np.nan, np.float32)
+    for i, name in enumerate(names):
+        value = _float32(state.get(name))
         if not math.isfinite(value):
-            raise ValueError(f'state input {name!r} is missing or not finite '
-                             f'(got {state.get(name)!r})')
-        values.append(value)
-    return np.concatenate([np.asarray(imu, np.float32).reshape(-1),
-                           np.asarray(values, np.float32)])
+            raise ValueError(f'state input {name!r} is missing, not one number or not finite '
+                             f'as float32 (got {state.get(name)!r})')
+        values[i] = value
+    return np.concatenate([np.asarray(imu, np.float32).reshape(-1), values])
+
+
+def _float32(value: object) -> float:
+    """``value`` (a number or a one-element array) cast to float32; NaN if it is neither."""
+    try:
+        array = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return math.nan
+    if array.size != 1:
+        return math.nan
+    with np.errstate(over='ignore'):
+        return float(array.astype(np.float32)[0])
