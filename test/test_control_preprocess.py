@@ -48,6 +48,42 @@ def test_wrong_buffer_size_is_rejected():
         to_rgb(b'', 'rgb8', 0, 5, 15)
 
 
+@pytest.mark.parametrize('args, match', [
+    ((np.zeros(60, np.float32), 'rgb8', 4, 5, 15), 'expected uint8 pixel bytes, got a float32'),
+    ((list(range(60)), 'rgb8', 4, 5, 15), 'expected a bytes-like buffer, got list'),
+    ((bytes(60), 'rgb8', 4.0, 5, 15), 'expected integer height, width and step, got 4.0, 5, 15'),
+    ((bytes(60), None, 4, 5, 15), 'unsupported encoding None'),
+])
+def test_buffers_and_sizes_of_the_wrong_kind_are_rejected(args, match):
+    with pytest.raises(PreprocessError, match=match):
+        to_rgb(*args)
+
+
+def test_a_malformed_frame_is_rejected_before_any_pixel_is_read(monkeypatch):
+    import lnn_control.control.preprocess as module
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError('pixel data touched for a malformed frame')
+
+    monkeypatch.setattr(module, 'resize', must_not_run)
+    monkeypatch.setattr(np, 'frombuffer', must_not_run)
+    monkeypatch.setattr(np, 'ascontiguousarray', must_not_run)
+    big = bytes(480 * 640 * 3)
+    for args in ((big, 'yuv422', 480, 640, 1280), (big, 'rgb8', 480, 640, 1919),
+                 (big[:-1], 'rgb8', 480, 640, 1920), (np.zeros(7, np.int16), 'mono8', 1, 7, 7)):
+        with pytest.raises(PreprocessError):
+            preprocess(*args, (48, 128))
+
+
+def test_array_and_array_module_buffers_decode_like_bytes():
+    import array
+
+    img = _image()
+    for buffer in (img.reshape(-1), img, array.array('B', img.tobytes()),
+                   memoryview(img.tobytes())):
+        np.testing.assert_array_equal(to_rgb(buffer, 'rgb8', 4, 5, 15), img)
+
+
 def test_resize_identity_is_exact_and_no_copy():
     img = _image(66, 200)
     assert resize(img, (66, 200)) is img

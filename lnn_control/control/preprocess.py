@@ -21,8 +21,12 @@ def to_rgb(buffer: bytes | bytearray | memoryview | np.ndarray, encoding: str, h
            width: int, step: int) -> np.ndarray:
     """Decode a raw image buffer (as in ``sensor_msgs/Image``) to RGB.
 
+    A malformed frame is refused from its header fields and the buffer's length alone, before
+    any pixel is read or copied, so a rejection costs the same for any frame size.
+
     Args:
-        buffer: The pixel bytes, rows of ``step`` bytes each (row 0 at the top).
+        buffer: The pixel bytes, rows of ``step`` bytes each (row 0 at the top): any bytes-like
+            object, or a uint8 array.
         encoding: ``'rgb8'``, ``'bgr8'`` or ``'mono8'``; anything else is rejected.
         height: Rows in the image.
         width: Pixels per row.
@@ -32,29 +36,50 @@ def to_rgb(buffer: bytes | bytearray | memoryview | np.ndarray, encoding: str, h
         A new uint8 array of shape (height, width, 3), channels in RGB order.
 
     Raises:
-        PreprocessError: Unsupported encoding, non-positive size, or a buffer whose length does
-            not match ``height * step``.
+        PreprocessError: Unsupported encoding, a size that is not positive integers, a step
+            too small for the width, or a buffer whose length is not ``height * step``.
     """
-    channels = ENCODINGS.get(encoding)
-    if channels is None:
-        raise PreprocessError(
-            f'to_rgb: unsupported encoding {encoding!r}; expected one of {sorted(ENCODINGS)}')
-    if height <= 0 or width <= 0:
-        raise PreprocessError(f'to_rgb: expected a positive size, got {height}x{width}')
-    if step < width * channels:
-        raise PreprocessError(
-            f'to_rgb: step {step} is smaller than width*channels = {width * channels}')
-    flat = np.frombuffer(buffer, dtype=np.uint8) if not isinstance(buffer, np.ndarray) \
-        else np.ascontiguousarray(buffer, dtype=np.uint8).reshape(-1)
-    if flat.size != height * step:
-        raise PreprocessError(
-            f'to_rgb: buffer holds {flat.size} bytes, expected height*step = {height * step}')
-    rows = flat.reshape(height, step)[:, :width * channels].reshape(height, width, channels)
+    rows = _rows(buffer, encoding, height, width, step)
     if encoding == 'rgb8':
         return rows.copy()
     if encoding == 'bgr8':
         return rows[:, :, ::-1].copy()
     return np.repeat(rows, 3, axis=2)
+
+
+def _rows(buffer: bytes | bytearray | memoryview | np.ndarray, encoding: str, height: int,
+          width: int, step: int) -> np.ndarray:
+    """Check the header in O(1), then view the buffer as (height, width, channels) uint8."""
+    channels = ENCODINGS.get(encoding) if isinstance(encoding, str) else None
+    if channels is None:
+        raise PreprocessError(
+            f'to_rgb: unsupported encoding {encoding!r}; expected one of {sorted(ENCODINGS)}')
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+               for v in (height, width, step)):
+        raise PreprocessError(f'to_rgb: expected integer height, width and step, got '
+                              f'{height!r}, {width!r}, {step!r}')
+    if height <= 0 or width <= 0:
+        raise PreprocessError(f'to_rgb: expected a positive size, got {height}x{width}')
+    if step < width * channels:
+        raise PreprocessError(
+            f'to_rgb: step {step} is smaller than width*channels = {width * channels}')
+    if isinstance(buffer, np.ndarray):
+        if buffer.dtype != np.uint8:
+            raise PreprocessError(f'to_rgb: expected uint8 pixel bytes, got a {buffer.dtype} '
+                                  'array')
+        size = buffer.size
+    else:
+        try:
+            size = memoryview(buffer).nbytes
+        except TypeError:
+            raise PreprocessError(f'to_rgb: expected a bytes-like buffer, got '
+                                  f'{type(buffer).__name__}') from None
+    if size != height * step:
+        raise PreprocessError(
+            f'to_rgb: buffer holds {size} bytes, expected height*step = {height * step}')
+    flat = (np.ascontiguousarray(buffer).reshape(-1) if isinstance(buffer, np.ndarray)
+            else np.frombuffer(buffer, dtype=np.uint8))
+    return flat.reshape(height, step)[:, :width * channels].reshape(height, width, channels)
 
 
 @lru_cache(maxsize=16)
