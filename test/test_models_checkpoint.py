@@ -1,5 +1,6 @@
 """Checkpoints: exact round-trip, atomic writes, and clear errors for every kind of bad file."""
 import os
+import zipfile
 
 from lnn_control.models.checkpoint import (
     CheckpointError,
@@ -9,6 +10,7 @@ from lnn_control.models.checkpoint import (
     save_checkpoint,
 )
 from lnn_control.models.policy import Normalization, Policy, PolicyConfig
+import numpy as np
 import pytest
 import torch
 
@@ -60,21 +62,61 @@ def test_missing_file(tmp_path):
     assert str(path) in str(info.value)
 
 
-@pytest.mark.parametrize('damage', ['truncate', 'garbage', 'empty'])
-def test_corrupt_or_truncated_file(saved, damage):
+ADVICE = 're-export the policy from its training run, or download it again'
+
+
+def _refused(path, problem):
+    """Load ``path``; check the error names the file, the problem and the advice, in our words."""
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    message = str(info.value)
+    assert message == f'checkpoint {path}: {problem}; {ADVICE}'
+    assert 'weights_only' not in message and info.value.__cause__ is None
+    return info.value
+
+
+def test_random_bytes(tmp_path):
+    path = tmp_path / 'random.pt'
+    path.write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 4096, np.uint8)))
+    head = path.read_bytes()[:4]
+    _refused(path, 'not a torch file (a checkpoint is the zip archive torch.save writes; this '
+                   f'file starts with {head!r})')
+
+
+def test_truncated_checkpoint(saved):
     data = saved.read_bytes()
-    saved.write_bytes({'truncate': data[:len(data) // 2], 'garbage': b'not a checkpoint' * 9,
-                       'empty': b''}[damage])
-    with pytest.raises(CheckpointError, match='corrupt or truncated') as info:
-        load_checkpoint(saved)
-    assert str(saved) in str(info.value)
+    saved.write_bytes(data[:len(data) // 2])
+    _refused(saved, f'truncated or damaged: the zip archive has no end ({len(data) // 2} bytes)')
+
+
+def test_zero_byte_file(saved):
+    saved.write_bytes(b'')
+    _refused(saved, 'empty file (0 bytes): an interrupted copy or download')
+
+
+class _Payload:
+    """Pickled by reference: a global that ``weights_only=True`` does not allow."""
+
+
+def test_pickle_with_a_disallowed_global_is_not_loaded(tmp_path):
+    path = tmp_path / 'hostile.pt'
+    torch.save({'format': FORMAT, 'config': _Payload()}, path)
+    _refused(path, f'not a valid {FORMAT} checkpoint: it holds a reference to '
+                   f'{__name__}._Payload, not just tensors and plain data, so it was not loaded '
+                   '(treat it as untrusted)')
+
+
+def test_damaged_archive(tmp_path):
+    path = tmp_path / 'other.pt'
+    with zipfile.ZipFile(path, 'w') as archive:
+        archive.writestr('notes.txt', 'not a checkpoint')
+    _refused(path, 'damaged: a zip archive that torch cannot read as a checkpoint')
 
 
 def test_file_of_another_kind(policy, tmp_path):
-    path = tmp_path / 'weights_only.pt'
+    path = tmp_path / 'state_dict.pt'
     torch.save(policy.state_dict(), path)
-    with pytest.raises(CheckpointError, match=f'not an {FORMAT} checkpoint'):
-        load_checkpoint(path)
+    _refused(path, f'not an {FORMAT} checkpoint (a torch file of another kind)')
 
 
 def _rewrite(path, **changes):

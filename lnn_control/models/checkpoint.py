@@ -7,16 +7,22 @@ The file is a ``torch.save`` of plain data only::
 
 The config carries the wiring and the input normalisation, so ``load_checkpoint`` rebuilds the
 policy with nothing else. Loading uses ``torch.load(weights_only=True)``: no code is unpickled,
-so a file from elsewhere cannot run anything. Writes go to a temporary file in the same folder,
-are fsynced, then renamed over the target: a crash leaves the old file or the new one, never half.
+so a file from elsewhere cannot run anything. A file that is empty, not a zip archive (which
+``torch.save`` writes), truncated, or holds objects other than tensors and plain data is refused
+with our own explanation and advice (re-export or re-download the policy), never torch's advice
+to load it unsafely. Writes go to a temporary file in the same folder, are fsynced, then renamed
+over the target: a crash leaves the old file or the new one, never half.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 import os
 from pathlib import Path
+import pickle
+import re
 import tempfile
 from typing import Any
+import zipfile
 
 from lnn_control.models.policy import Policy, PolicyConfig
 import torch
@@ -24,6 +30,10 @@ import torch
 FORMAT = 'lnn_control.policy'
 FORMAT_VERSION = 1
 _KEYS = ('format', 'format_version', 'config', 'state_dict', 'metadata')
+#: What to do about a file that is not a usable checkpoint.
+ADVICE = 're-export the policy from its training run, or download it again'
+#: The first bytes of every zip archive, hence of every file ``torch.save`` writes.
+_ZIP_MAGIC = b'PK\x03\x04'
 
 
 class CheckpointError(RuntimeError):
@@ -84,20 +94,18 @@ def load_checkpoint(path: str | os.PathLike[str], *,
         expect_vehicle: If given, the checkpoint must be for this vehicle.
 
     Raises:
-        CheckpointError: if the file is missing, corrupt or truncated, of another format or
-            version, for another vehicle, or its weights do not fit its config.
+        CheckpointError: if the file is missing, empty, not a torch file, truncated or damaged,
+            holds objects other than tensors and plain data, is of another format or version,
+            is for another vehicle, or its weights do not fit its config. The message names the
+            file, says what is wrong and what to do.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, 'no such file')
-    try:
-        payload = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as exc:  # torch raises many types for a damaged zip/pickle stream
-        detail = (str(exc).splitlines() or [''])[0][:200]
-        raise CheckpointError(path, f'unreadable (corrupt or truncated file): '
-                                    f'{type(exc).__name__}: {detail}') from exc
+    payload = _read(path)
     if not isinstance(payload, dict) or payload.get('format') != FORMAT:
-        raise CheckpointError(path, f'not an {FORMAT} checkpoint')
+        raise CheckpointError(path, f'not an {FORMAT} checkpoint (a torch file of another '
+                                    f'kind); {ADVICE}')
     version = payload.get('format_version')
     if version != FORMAT_VERSION:
         raise CheckpointError(path, f'format version {version!r}; this code reads version '
@@ -118,6 +126,37 @@ def load_checkpoint(path: str | os.PathLike[str], *,
     except (RuntimeError, TypeError, AttributeError) as exc:
         raise CheckpointError(path, f'weights do not match the config: {exc}') from exc
     return policy.eval(), dict(payload['metadata'])
+
+
+def _read(path: Path) -> Any:
+    """``torch.load(weights_only=True)`` of ``path``, with errors that say what is wrong."""
+    try:
+        with open(path, 'rb') as stream:
+            head = stream.read(len(_ZIP_MAGIC))
+        size = path.stat().st_size
+    except OSError as exc:
+        raise CheckpointError(path, f'cannot read: {exc.strerror or exc}') from None
+    if size == 0:
+        raise CheckpointError(path, f'empty file (0 bytes): an interrupted copy or download; '
+                                    f'{ADVICE}')
+    if head != _ZIP_MAGIC:
+        raise CheckpointError(path, f'not a torch file (a checkpoint is the zip archive '
+                                    f'torch.save writes; this file starts with {head!r}); '
+                                    f'{ADVICE}')
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(path, f'truncated or damaged: the zip archive has no end '
+                                    f'({size} bytes); {ADVICE}')
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.search(r'GLOBAL ([\w.]+)', str(exc))
+        what = f'a reference to {found.group(1)}' if found else 'objects'
+        raise CheckpointError(path, f'not a valid {FORMAT} checkpoint: it holds {what}, not '
+                                    f'just tensors and plain data, so it was not loaded '
+                                    f'(treat it as untrusted); {ADVICE}') from None
+    except Exception:  # torch raises many types for a damaged archive
+        raise CheckpointError(path, f'damaged: a zip archive that torch cannot read as a '
+                                    f'checkpoint; {ADVICE}') from None
 
 
 def _first_non_plain(value: Any, where: str) -> str | None:
