@@ -1,7 +1,9 @@
 """Demonstration format, rosbag2 import and sequence sampling: behaviour and clear errors."""
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 
 from lnn_control.train.augment import augment_images, AugmentConfig
 from lnn_control.train.bagdata import BagConfig, import_bag
@@ -38,6 +40,85 @@ def test_demo_round_trip_and_append(tmp_path):
     assert any(np.array_equal(starts.images[0], e.images[:16]) for e in data.episodes)
     resized = SequenceDataset([tmp_path], seq_len=16, image_hw=(4, 6))
     assert resized.sample(1, np.random.default_rng(0)).images.shape[2:] == (4, 6, 3)
+
+
+@contextlib.contextmanager
+def _demos_log(caplog):
+    """Capture ``lnn_control.train.demos`` at INFO (launch's logger class does not propagate)."""
+    log = logging.getLogger('lnn_control.train.demos')
+    log.addHandler(caplog.handler)
+    try:
+        with caplog.at_level('INFO', logger=log.name):
+            yield
+    finally:
+        log.removeHandler(caplog.handler)
+
+
+_KILLED_WRITER = """
+import os, signal, sys
+import numpy as np
+from lnn_control.train import demos
+
+def stall(*args, **kwargs):  # the kill lands mid-write, after the temporary file exists
+    print('writing', flush=True)
+    signal.pause()
+
+np.savez_compressed = stall
+writer = demos.DemoWriter(sys.argv[1], vehicle='rover', image_hw=(8, 12),
+                          action_names=('steering',))
+writer.add(demos.Episode(np.zeros((3, 8, 12, 3), np.uint8), np.zeros((3, 6), np.float32),
+                         np.zeros((3, 1), np.float32), np.full(3, 0.05, np.float32)))
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_a_temporary_file_that_reopening_removes(
+        tmp_path, caplog):
+    import signal
+    import subprocess
+    import sys
+
+    DemoWriter(tmp_path, vehicle='rover', image_hw=(8, 12), action_names=('steering',)).add(
+        _episode(5))
+    child = subprocess.Popen([sys.executable, '-c', _KILLED_WRITER, str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == 'writing\n'
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    left = [p.name for p in tmp_path.glob('.episode_*.npz.*.tmp')]
+    assert len(left) == 1 and (tmp_path / left[0]).stat().st_size == 0
+    (tmp_path / '.manifest.json.x1y2.tmp').write_text('{')  # a killed manifest write
+    (tmp_path / 'notes.tmp').write_text('not ours')
+    with _demos_log(caplog):
+        writer = DemoWriter(tmp_path, vehicle='rover', image_hw=(8, 12),
+                            action_names=('steering',))
+    assert f'{tmp_path}: removed 2 temporary file(s) left by an interrupted write' in \
+        caplog.messages
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['episode_00000.npz', 'manifest.json',
+                                                          'notes.tmp']
+    writer.add(_episode(6))
+    assert [e.steps for e in read_manifest(tmp_path).episodes] == [5, 6]
+
+
+def test_a_training_run_removes_the_temporary_files_a_killed_run_left(tmp_path, caplog):
+    from lnn_control.train.trainer import ImitationTrainer
+
+    writer = DemoWriter(tmp_path / 'demos', vehicle='rover', image_hw=(8, 12),
+                        action_names=('steering',))
+    writer.add(_episode(20))
+    run = tmp_path / 'run'
+    run.mkdir()
+    leftovers = ['trainer_state.tmp', '.policy_last.pt.k3j_x0.tmp', 'progress.csv.tmp']
+    for name in leftovers:
+        (run / name).write_bytes(b'')
+    (run / 'keep.tmp').write_bytes(b'')
+    data = SequenceDataset([tmp_path / 'demos'], seq_len=8, image_hw=(40, 48))
+    with _demos_log(caplog):
+        ImitationTrainer({'vehicle': 'rover', 'image_hw': [40, 48], 'core': 'ncp_cfc'}, data,
+                         run, tensorboard=False)
+    assert f'{run}: removed 3 temporary file(s) left by an interrupted write' in caplog.messages
+    assert not any((run / name).exists() for name in leftovers) and (run / 'keep.tmp').exists()
 
 
 def test_append_with_other_actions_is_refused(tmp_path):

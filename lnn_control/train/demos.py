@@ -12,13 +12,15 @@ Layout of a dataset folder (documented for users in ``docs/training.md``)::
 recorded command). ``imu`` holds the ``imu_dim`` IMU entries, then one column per name in
 ``state_inputs`` (see ``models.state_inputs``). ``elapsed`` keeps irregular sampling: liquid
 policies are fed it. Every write is atomic (temporary file, then ``os.replace``), so a killed
-recorder never leaves a torn file.
+recorder never leaves a torn file; the temporary file it may leave (``.episode_00003.npz.<random>
+.tmp``) is removed when the folder is next opened for writing.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 import json
+import logging
 import os
 from pathlib import Path
 import tempfile
@@ -28,10 +30,13 @@ import zipfile
 from lnn_control.models.state_inputs import check_state_inputs
 import numpy as np
 
+_LOG = logging.getLogger(__name__)
 FORMAT = 'lnn_control.demos'
 VERSION = 1
 MANIFEST = 'manifest.json'
 VEHICLES = ('rover', 'quad')
+#: What ``_atomic_write`` leaves when killed mid-write: ``.<target name>.<random>.tmp``.
+TEMPORARY_PATTERNS = ('.episode_*.npz.*.tmp', f'.{MANIFEST}.*.tmp')
 
 
 class DatasetError(ValueError):
@@ -179,6 +184,31 @@ def _atomic_write(path: Path, write: Any) -> None:
         raise
 
 
+def remove_temporaries(folder: str | Path, patterns: Sequence[str] = TEMPORARY_PATTERNS) -> int:
+    """Delete the temporary files that interrupted writes left in ``folder``; return how many.
+
+    Call it only where this process is the folder's one writer (on resume): another writer's
+    file in progress would go too.
+
+    Args:
+        folder: The folder to clean (not searched recursively).
+        patterns: Glob patterns of the temporary files.
+    """
+    folder = Path(folder)
+    removed = 0
+    for pattern in patterns:
+        for path in folder.glob(pattern):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed += 1
+    if removed:
+        _LOG.info('%s: removed %d temporary file(s) left by an interrupted write', folder,
+                  removed)
+    return removed
+
+
 def write_episode(path: str | Path, episode: Episode) -> None:
     """Write one episode as a compressed ``.npz`` (atomically)."""
     arrays = {'images': episode.images, 'imu': episode.imu, 'actions': episode.actions,
@@ -256,8 +286,9 @@ def iter_episodes(root: str | Path, meta: DatasetMeta | None = None) -> Iterator
 class DemoWriter:
     """Add episodes to a dataset folder; the manifest is rewritten after every episode.
 
-    Opening an existing folder appends to it (DAgger rounds do this), after checking that the
-    vehicle, image size and actions agree.
+    Opening an existing folder appends to it (DAgger rounds and resumed runs do this), after
+    checking that the vehicle, image size and actions agree, and removes the temporary files a
+    killed writer left there. One writer per folder at a time.
     """
 
     def __init__(self, root: str | Path, *, vehicle: str, image_hw: Sequence[int],
@@ -265,6 +296,7 @@ class DemoWriter:
                  state_inputs: Sequence[str] = ()) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        remove_temporaries(self.root)
         wanted = DatasetMeta(vehicle, tuple(int(v) for v in image_hw), tuple(action_names),
                              imu_dim, (), source, tuple(state_inputs))
         if (self.root / MANIFEST).is_file():

@@ -23,6 +23,7 @@ from typing import Any
 from lnn_control.train.augment import augment_images, AugmentConfig
 from lnn_control.train.callbacks import BaseCallback, CallbackList, ProgressBarCallback
 from lnn_control.train.dataset import Batch, SequenceDataset
+from lnn_control.train.demos import remove_temporaries
 from lnn_control.train.logger import Logger
 import numpy as np
 import torch
@@ -30,6 +31,9 @@ import torch
 _LOG = logging.getLogger(__name__)
 STATE_FILE = 'trainer_state.pt'
 STATE_VERSION = 1
+#: Temporary files of interrupted writes in a run folder (trainer state, checkpoints, CSV log),
+#: removed when a run opens the folder.
+TEMPORARY_PATTERNS = ('trainer_state.tmp', '.*.pt.*.tmp', 'progress.csv.tmp')
 
 
 class TrainerError(RuntimeError):
@@ -132,6 +136,7 @@ class ImitationTrainer:
 
     def _setup(self) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        remove_temporaries(self.out_dir, TEMPORARY_PATTERNS)  # a killed run's half writes
         self.policy = build_policy(self.policy_config, self.seed).to(self.device)
         self.policy.train()
         self.scale = _action_scale(self.policy, self.train_data.action_dim).to(self.device)
