@@ -161,7 +161,7 @@ def test_augmentation_changes_pixels_not_shape():
 
 
 def _write_bag(path, storage: str, *, frames: int = 40, gap_after: int | None = None) -> None:
-    """A synthetic ``ros2 bag record``: bgr8 camera at 20 Hz, IMU at 100 Hz, cmd_vel at 20 Hz."""
+    """Write a synthetic ``ros2 bag record``: bgr8 camera 20 Hz, IMU 100 Hz, cmd_vel 20 Hz."""
     from rosbags.rosbag2 import StoragePlugin, Writer
     from rosbags.typesys import get_typestore, Stores
 
