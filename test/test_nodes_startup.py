@@ -59,12 +59,6 @@ def test_invalid_parameter_value_is_named():
         start('drive', drive_node={'rate_hz': 0.0, 'policy_mode': 'expert'})
 
 
-def test_executor_choice_is_validated():
-    with pytest.raises(StartupError, match=r"DriveConfig.executor: expected one of \['events', "
-                                           r"'multi_threaded'\], got 'asyncio'"):
-        start('drive', drive_node={'executor': 'asyncio', 'policy_mode': 'expert'})
-
-
 def test_unknown_parameter_in_yaml_is_rejected(tmp_path):
     yaml_file = tmp_path / 'drive.yaml'
     yaml_file.write_text('/**/drive_node:\n  ros__parameters:\n    rate_hz: 20.0\n'

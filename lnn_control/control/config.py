@@ -16,9 +16,6 @@ from lnn_control.control.limits import check_range, QuadLimits, RoverLimits
 POLICY_MODES = ('checkpoint', 'expert')
 ROVER_OUTPUTS = ('twist', 'ackermann')
 QUAD_OUTPUTS = ('generic', 'px4', 'mavros')
-#: ``events``: rclpy's C++ EventsExecutor, one thread. ``multi_threaded``: rclpy's Python
-#: MultiThreadedExecutor, the sensor and control callback groups on a thread pool.
-EXECUTORS = ('events', 'multi_threaded')
 
 C = TypeVar('C')
 
@@ -74,7 +71,6 @@ def check_loop_fields(config: DriveConfig | FlightConfig) -> None:
                 0.45 / config.rate_hz)
     check_range(name, 'frame_wait_s', config.frame_wait_s, 0.0, 0.5 / config.rate_hz)
     check_range(name, 'torch_threads', config.torch_threads, 1, 64)
-    check_choice(name, 'executor', config.executor, EXECUTORS)
     if config.policy_mode == 'checkpoint' and not config.checkpoint:
         raise ValueError(f'{name}.checkpoint: expected a file path, got {config.checkpoint!r}')
 
@@ -102,15 +98,12 @@ class DriveConfig:
         phase_offset_s: Tick start relative to frame arrival when phase-locked (< 0: just
             before, and the tick waits for its frame; > 0: just after).
         frame_wait_s: When phase-locked, how early a tick may come before its frame and wait
-            for it (0: never wait). On the events executor the tick is handed to the frame's
-            callback; on the thread pool it blocks until the frame is in.
+            for it (0: never wait): the tick is handed to the frame's callback, or runs on the
+            last frame when this one is later than that.
         enabled: Drive at start (else wait for the ``enable`` service).
         managed: Wait, unconfigured, for a lifecycle manager to configure and activate the node
             (``false``: it does both itself at start-up).
         torch_threads: Intra-op threads for inference (1 keeps latency steady on small CPUs).
-        executor: ``events`` (default: rclpy's C++ events executor; the Python
-            MultiThreadedExecutor's wait loop kept a core busy and starved the tick, see
-            docs/ros2.md) or ``multi_threaded``.
     """
 
     checkpoint: str = 'policies/rover_ncp_cfc.pt'
@@ -135,7 +128,6 @@ class DriveConfig:
     enabled: bool = True
     managed: bool = False
     torch_threads: int = 1
-    executor: str = 'events'
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -165,7 +157,7 @@ class FlightConfig:
     Attributes:
         checkpoint, policy_mode, rate_hz, image_topic, imu_topic, ground_truth_topic, frame_id,
             camera_timeout_s, imu_timeout_s, diagnostics_period_s, phase_lock, phase_offset_s,
-            frame_wait_s, enabled, managed, torch_threads, executor: As in :class:`DriveConfig`.
+            frame_wait_s, enabled, managed, torch_threads: As in :class:`DriveConfig`.
         output: ``generic`` (sensor_msgs/JointState, see ``control.commands``), ``px4`` or
             ``mavros``.
         px4_release: PX4 message layout (``1.14``, ``1.15``, ``1.16``).
@@ -214,7 +206,6 @@ class FlightConfig:
     enabled: bool = True
     managed: bool = False
     torch_threads: int = 1
-    executor: str = 'events'
 
     def __post_init__(self) -> None:
         name = type(self).__name__

@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     bridge = None
     try:
         session = LaunchSession(set_name, options, on_event=_show) if args.role != 'bridge' \
-            else _MonitorSession(options)
+            else MonitorSession(options)
         if args.role != 'vehicle':
             bridge = start_bridge(args.vehicle, options)
     except (ValueError, StartupError) as exc:
@@ -140,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         session.spin_until(lambda: False, 1.5)  # the last diagnostics
         rate = _rate_of(session)
         report = _report(args, session, rate, time.monotonic() - start, thresholds)
-    stop_bridge(bridge)
+    stop_child(bridge)
     print(report['text'])
     if args.report:
         args.report.write_text(json.dumps({k: v for k, v in report.items() if k != 'text'},
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report['passed'] else 1
 
 
-class _MonitorSession:
+class MonitorSession:
     """A LaunchSession look-alike holding only the monitor (the simulator machine's role)."""
 
     def __init__(self, options: LaunchOptions) -> None:
@@ -172,7 +172,7 @@ class _MonitorSession:
             self.executor.spin_once(timeout_sec=0.05)
         return predicate()
 
-    def __enter__(self) -> _MonitorSession:
+    def __enter__(self) -> MonitorSession:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -202,8 +202,8 @@ def _exited(process: subprocess.Popen | None) -> bool:
     return process is not None and process.poll() is not None
 
 
-def stop_bridge(process: subprocess.Popen | None) -> None:
-    """Stop a bridge child process: SIGINT (a clean rclpy shutdown), then kill if it hangs."""
+def stop_child(process: subprocess.Popen | None) -> None:
+    """Stop a node in a child process: SIGINT (a clean rclpy shutdown), then kill if it hangs."""
     if process is None or process.poll() is not None:
         return
     process.send_signal(signal.SIGINT)

@@ -121,8 +121,6 @@ def node_arguments(spec: NodeSpec, options: LaunchOptions) -> list[str]:
 class LaunchSession:
     """A set of nodes in one process, on one executor, in a private rclpy context.
 
-    The executor is the one the vehicle node's ``executor`` parameter names.
-
     Args:
         name: One of ``LAUNCH_SETS``.
         options: Arguments and overrides.
@@ -156,8 +154,7 @@ class LaunchSession:
                     namespace=self.options.namespace or None)
             self.monitor = HilMonitor(on_event=on_event, context=self.context,
                                       namespace=self.options.namespace or None)
-            self.executor = make_executor(self.vehicle_node.executor_kind(),
-                                          context=self.context, num_threads=4)
+            self.executor = make_executor(context=self.context)
             for node in (*self.nodes.values(), self.monitor):
                 self.executor.add_node(node)
         except BaseException:

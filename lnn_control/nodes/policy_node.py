@@ -11,15 +11,12 @@ safe command and stops; ``cleanup`` releases everything; ``shutdown`` does both.
 drives as soon as it is started; with ``managed: true`` it waits, unconfigured, for a lifecycle
 manager (``ros2 lifecycle set``, Nav2's lifecycle manager, or a launch file's events).
 
-Threading: the default ``executor: events`` runs every callback on one thread (rclpy's C++
-events executor); a phase-locked tick that comes just before its frame is handed to the frame's
-callback. With ``executor: multi_threaded`` the sensor callbacks and the control tick are in
-separate callback groups, so an image arriving cannot delay a tick, and a tick blocks up to
-``frame_wait_s`` for its frame; a lock makes each input update atomic with respect to a tick.
+Threading: every callback runs on one thread (``nodes.spin``: rclpy's C++ events executor), so
+no callback ever blocks; a phase-locked tick that comes just before its frame is handed to the
+frame's callback. Only the PX4 offboard heartbeat has a thread of its own.
 """
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, ClassVar
 
@@ -46,12 +43,11 @@ from lnn_control.paths import config_path
 from nav_msgs.msg import Odometry
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.duration import Duration
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import Image, Imu
 from std_msgs.msg import String
-from std_srvs.srv import SetBool
+from std_srvs.srv import SetBool, Trigger
 import torch
 
 GROUND_TRUTH = 'ground_truth'
@@ -87,21 +83,13 @@ class PolicyNode(LifecycleNode):
         self.last_result: TickResult | None = None
         self.active = False
         self._entities: list[tuple[Any, Any]] = []  # (destroy function, entity) of configure
-        self._lock = threading.Lock()
-        self._frame_arrived = threading.Condition()
-        self.sensors = MutuallyExclusiveCallbackGroup()
-        self.control = MutuallyExclusiveCallbackGroup()
         self.diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_service(SetBool, 'enable', self._on_enable, callback_group=self.sensors)
-        self.create_timer(self.config.diagnostics_period_s, self._publish_diagnostics,
-                          callback_group=self.sensors)
+        self.create_service(SetBool, 'enable', self._on_enable)
+        self.create_service(Trigger, '~/reset_stats', self._on_reset_stats)
+        self.create_timer(self.config.diagnostics_period_s, self._publish_diagnostics)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         if not self.config.managed:
             self.start()
-
-    def executor_kind(self) -> str:
-        """Return the executor this node's parameters ask for."""
-        return self.config.executor
 
     def start(self) -> None:
         """Configure and activate (an unmanaged node does this at start-up).
@@ -194,30 +182,27 @@ class PolicyNode(LifecycleNode):
         self.phase = (PhaseLock(1.0 / cfg.rate_hz, cfg.phase_offset_s,
                                 early_tolerance=cfg.frame_wait_s)
                       if cfg.phase_lock and not sim_time else None)
-        self._frames = 0
         self._deferred_tick: float | None = None
         self._period_shifted = False
         self._last_reason: str | None = None
         self.last_result = None
 
         self._own(self.destroy_subscription, self.create_subscription(
-            Image, cfg.image_topic, self._on_image, SENSOR_QOS, callback_group=self.sensors))
+            Image, cfg.image_topic, self._on_image, SENSOR_QOS))
         self._own(self.destroy_subscription, self.create_subscription(
-            Imu, cfg.imu_topic, self._on_imu, SENSOR_QOS, callback_group=self.sensors))
+            Imu, cfg.imu_topic, self._on_imu, SENSOR_QOS))
         if state_inputs:
             self._own(self.destroy_subscription, self.create_subscription(
-                Odometry, cfg.state_topic, self._on_state, SENSOR_QOS,
-                callback_group=self.sensors))
+                Odometry, cfg.state_topic, self._on_state, SENSOR_QOS))
         if expert:
             self._own(self.destroy_subscription, self.create_subscription(
-                String, cfg.ground_truth_topic, self._on_ground_truth, STATE_QOS,
-                callback_group=self.sensors))
+                String, cfg.ground_truth_topic, self._on_ground_truth, STATE_QOS))
         self.timer = self._own(self.destroy_timer, self.create_timer(
-            1.0 / cfg.rate_hz, self._on_tick, callback_group=self.control))
+            1.0 / cfg.rate_hz, self._on_tick))
         self.timer.cancel()  # activate starts it
         # Runs a deferred tick whose frame has not come within frame_wait_s (see _defer_to_frame).
         self.frame_deadline = self._own(self.destroy_timer, self.create_timer(
-            max(cfg.frame_wait_s, 1e-3), self._on_frame_deadline, callback_group=self.control))
+            max(cfg.frame_wait_s, 1e-3), self._on_frame_deadline))
         self.frame_deadline.cancel()
         source = 'expert (ground truth)' if expert else str(checkpoint)
         self.get_logger().info(f'{self.vehicle} policy {source} at {cfg.rate_hz:g} Hz, '
@@ -255,8 +240,7 @@ class PolicyNode(LifecycleNode):
         """Stop commanding: the timer stops and the safe command goes out once, acknowledged."""
         self.timer.cancel()
         self.frame_deadline.cancel()
-        with self._lock:
-            result = self.loop.safe_command(self._now(), reason)
+        result = self.loop.safe_command(self._now(), reason)
         try:
             self.publish_command(result, self.get_clock().now().nanoseconds)
             self.command_pub.wait_for_all_acked(SAFE_ACK_TIMEOUT)
@@ -288,10 +272,9 @@ class PolicyNode(LifecycleNode):
 
     def reset_stats(self) -> None:
         """Start the loop statistics afresh (after a warm-up, for benchmarks)."""
-        with self._lock:
-            self.stats = LoopStats(self.config.rate_hz, window=STATS_WINDOW)
-            self.loop.stats = self.stats
-            self.loop.safe_ticks = 0
+        self.stats = LoopStats(self.config.rate_hz, window=STATS_WINDOW)
+        self.loop.stats = self.stats
+        self.loop.safe_ticks = 0
 
     # ----------------------------------------------------------------- callbacks
     def _now(self) -> float:
@@ -299,9 +282,8 @@ class PolicyNode(LifecycleNode):
 
     def _on_image(self, msg: Image) -> None:
         wall = time.monotonic()
-        with self._lock:
-            error = self.inputs.on_image(msg.data, msg.encoding, msg.height, msg.width, msg.step,
-                                         stamp_to_s(msg.header.stamp), self._now())
+        error = self.inputs.on_image(msg.data, msg.encoding, msg.height, msg.width, msg.step,
+                                     stamp_to_s(msg.header.stamp), self._now())
         if error:
             self.warn('camera', error)
             return
@@ -310,25 +292,19 @@ class PolicyNode(LifecycleNode):
             self.get_logger().info(f'camera {msg.width}x{msg.height} {msg.encoding}, policy '
                                    f'input {self.runner.image_hw[1]}x{self.runner.image_hw[0]}')
         if self.phase is not None:
-            with self._frame_arrived:
-                self.phase.on_frame(wall)
-                self._frames += 1
-                self._frame_arrived.notify_all()
+            self.phase.on_frame(wall)
         self._run_deferred_tick()
 
     def _on_imu(self, msg: Imu) -> None:
-        with self._lock:
-            error = self.inputs.on_imu(imu_to_array(msg), stamp_to_s(msg.header.stamp),
-                                       self._now())
+        error = self.inputs.on_imu(imu_to_array(msg), stamp_to_s(msg.header.stamp), self._now())
         if error:
             self.warn('imu', error)
         else:
             self.on_imu_message(msg)
 
     def _on_state(self, msg: Odometry) -> None:
-        with self._lock:
-            error = self.inputs.on_state(odometry_to_state(msg), stamp_to_s(msg.header.stamp),
-                                         self._now())
+        error = self.inputs.on_state(odometry_to_state(msg), stamp_to_s(msg.header.stamp),
+                                     self._now())
         if error:
             self.warn('state', error)
 
@@ -341,22 +317,19 @@ class PolicyNode(LifecycleNode):
         except ValueError as exc:
             self.warn('ground_truth', f'ground truth rejected: {exc}')
             return
-        with self._lock:
-            self.runner.update(privileged)
-            self.inputs.on_extra(GROUND_TRUTH, privileged, self._now())
+        self.runner.update(privileged)
+        self.inputs.on_extra(GROUND_TRUTH, privileged, self._now())
 
     def _on_tick(self) -> None:
         wall = time.monotonic()
         self._restore_period()
         if self._defer_to_frame(wall):
             return
-        self._await_late_frame(wall)
-        self._run_tick(wall, time.monotonic())
+        self._run_tick(wall, wall)
 
     def _run_tick(self, timer_wall: float, wall: float) -> None:
         """One control tick started at ``wall``; the timer fired at ``timer_wall``."""
-        with self._lock:
-            result = self.loop.tick(self._now(), wall)
+        result = self.loop.tick(self._now(), wall)
         now_ns = self.get_clock().now().nanoseconds
         try:
             self.publish_command(result, now_ns)
@@ -378,14 +351,13 @@ class PolicyNode(LifecycleNode):
         return self.phase is not None and self.config.frame_wait_s > 0
 
     def _defer_to_frame(self, wall: float) -> bool:
-        """Hand a tick whose frame is not there yet to that frame's callback (events executor).
+        """Hand a tick whose frame is not there yet to that frame's callback.
 
         On one thread a tick cannot wait for its frame (the frame's callback would never run):
         it runs from the frame's callback, or after ``frame_wait_s`` on the last frame if this
         one does not come.
         """
-        if (not self._waits_for_frames() or self.config.executor != 'events'
-                or not self.phase.frame_overdue(wall)):
+        if not self._waits_for_frames() or not self.phase.frame_overdue(wall):
             return False
         self._deferred_tick = wall
         self.frame_deadline.reset()
@@ -400,16 +372,6 @@ class PolicyNode(LifecycleNode):
         self.frame_deadline.cancel()
         timer_wall, self._deferred_tick = self._deferred_tick, None
         self._run_tick(timer_wall, time.monotonic())
-
-    def _await_late_frame(self, wall: float) -> None:
-        """Give a late frame up to ``frame_wait_s`` rather than use an old one (thread pool)."""
-        if not self._waits_for_frames() or self.config.executor == 'events':
-            return
-        with self._frame_arrived:
-            if self.phase.frame_overdue(wall):
-                seen = self._frames
-                self._frame_arrived.wait_for(lambda: self._frames != seen,
-                                             timeout=self.config.frame_wait_s)
 
     def _maybe_shift_phase(self, t_tick: float) -> None:
         """Move the ticks in step with frames that arrive at a steady phase.
@@ -448,6 +410,14 @@ class PolicyNode(LifecycleNode):
         self.get_logger().info(f'control {response.message}')
         return response
 
+    def _on_reset_stats(self, _request: Trigger.Request, response: Trigger.Response) -> Any:
+        if self.loop is None:
+            response.success, response.message = False, 'not configured'
+        else:
+            self.reset_stats()
+            response.success, response.message = True, 'loop statistics restarted'
+        return response
+
     def _on_set_parameters(self, params: list[Any]) -> SetParametersResult:
         changes = {p.name: p.value for p in params}
         fixed = sorted(set(changes) - self.live_parameters)
@@ -480,7 +450,7 @@ class PolicyNode(LifecycleNode):
         values: dict[str, Any] = {
             'configured_rate_hz': self.config.rate_hz, 'achieved_rate_hz': s.rate_hz,
             'deadline_misses': s.deadline_misses, 'missed_ticks': s.missed_ticks,
-            'jitter_p99_ms': s.jitter_p99_ms,
+            'jitter_p50_ms': s.jitter_p50_ms, 'jitter_p99_ms': s.jitter_p99_ms,
             'latency_p50_ms': s.latency_p50_ms, 'latency_p99_ms': s.latency_p99_ms,
             'inference_p50_ms': s.inference_p50_ms, 'inference_p99_ms': s.inference_p99_ms,
             'safe_reason': reason or 'none', 'ticks': s.ticks,
@@ -491,6 +461,8 @@ class PolicyNode(LifecycleNode):
             stale = [n for n in wd.timeouts if not wd.age(n, now) <= wd.timeouts[n]]
             values.update({'stale_inputs': ','.join(stale) or 'none', 'watchdog_trips': wd.trips,
                            'rejected_samples': self.inputs.rejected,
+                           'safe_ticks': self.loop.safe_ticks,
+                           'phase_corrections': self.phase.corrections if self.phase else 0,
                            'enabled': self.loop.enabled})
         status = DiagnosticStatus(
             level=level, name=f'{self.get_fully_qualified_name()}: control loop',

@@ -38,7 +38,6 @@ from lnn_control.nodes.spin import run_node
 from nav_msgs.msg import Odometry
 import numpy as np
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image, Imu, JointState
@@ -80,16 +79,14 @@ class SimBridgeNode(Node):
         self.odom_pub = self.create_publisher(Odometry, cfg.odom_topic, STATE_QOS)
         self.metrics_pub = self.create_publisher(String, cfg.metrics_topic, STATE_QOS)
         self.clock_pub = self.create_publisher(Clock, '/clock', 10) if cfg.publish_clock else None
-        commands = MutuallyExclusiveCallbackGroup()
         if ackermann is not None:
             self.create_subscription(ackermann.AckermannDriveStamped, cfg.command_topic,
-                                     self._on_ackermann, COMMAND_QOS, callback_group=commands)
+                                     self._on_ackermann, COMMAND_QOS)
         elif cfg.vehicle == 'rover':
-            self.create_subscription(Twist, cfg.command_topic, self._on_twist, COMMAND_QOS,
-                                     callback_group=commands)
+            self.create_subscription(Twist, cfg.command_topic, self._on_twist, COMMAND_QOS)
         else:
             self.create_subscription(JointState, cfg.command_topic, self._on_joint_state,
-                                     COMMAND_QOS, callback_group=commands)
+                                     COMMAND_QOS)
         self.faults = FaultInjector(cfg.faults(), np.random.default_rng(cfg.fault_seed))
         self._action: np.ndarray | None = None
         self._action_time = -math.inf
@@ -105,10 +102,6 @@ class SimBridgeNode(Node):
         self.get_logger().info(
             f'{cfg.vehicle} sim, scenario {cfg.scenario!r}, {cfg.rate_hz} Hz x'
             f'{cfg.real_time_factor:g}, {cfg.laps} lap(s); commands on {cfg.command_topic}')
-
-    def executor_kind(self) -> str:
-        """Return ``events``: the bridge's callbacks are short and all on one thread."""
-        return 'events'
 
     def stop(self) -> None:
         """Log where the run stands (the vehicle is simulated: nothing to make safe)."""

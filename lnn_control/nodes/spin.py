@@ -8,6 +8,11 @@ Two facts of the rclpy 7.1 wheels shape it (docs/ros2.md):
 * ``EventsExecutor().spin()`` never fires a callback (a node with one timer busy-loops and
   ignores SIGINT), while ``spin_once(timeout_sec=...)`` in a loop works and keeps the events
   executor's low latency. So we always spin with ``spin_once`` in our own loop.
+* rclpy's Python ``MultiThreadedExecutor`` loses ticks here: a standalone drive_node fed
+  20 Hz frames and 100 Hz IMU ran at 15 Hz with 396 missed ticks in 60 s (p99 latency 266 ms),
+  and its timers can stop firing altogether (rclpy#1223); a pytest process once stalled 176 s
+  in a test that used it. The nodes are written for one thread (a tick never blocks), so they
+  use the events executor, or the ``SingleThreadedExecutor`` where rclpy has no events one.
 * rclpy's own signal handlers shut the context down at once, so a node could no longer publish
   its safe command. We install our own SIGINT/SIGTERM handlers instead: they only ask the loop
   to stop; the node then publishes its safe command, and everything is torn down in order
@@ -27,7 +32,7 @@ from typing import Any, Protocol
 
 from lnn_control.nodes.common import StartupError
 import rclpy
-from rclpy.executors import Executor, ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
@@ -38,40 +43,26 @@ DRAIN_S = 0.5
 
 
 class StoppableNode(Protocol):
-    """A node that ``run_node`` can run: it says which executor it wants and how to stop."""
-
-    def executor_kind(self) -> str:
-        """Return the executor to spin on (``events`` or ``multi_threaded``)."""
+    """A node that ``run_node`` can run: it knows how to leave the vehicle safe."""
 
     def stop(self) -> None:
         """Leave the vehicle safe before the process ends (publish the safe command)."""
 
 
-def make_executor(kind: str = 'events', *, context: Any = None,
-                  num_threads: int = 3) -> Executor:
-    """Build the executor named by a node's ``executor`` parameter.
+def make_executor(*, context: Any = None) -> Executor:
+    """Build the one-threaded executor every node spins on.
 
-    ``events`` is rclpy's C++ ``EventsExecutor`` (rclpy.experimental, Jazzy and later): one
-    thread, no Python wait-set rebuild per callback. On the 2-core bench machine the Python
-    ``MultiThreadedExecutor`` kept a core busy in its wait loop and starved the control tick of
-    the GIL (docs/ros2.md). ``multi_threaded`` keeps the callback groups on ``num_threads``
-    threads. An rclpy without the events executor falls back to ``multi_threaded``, saying so.
+    rclpy's C++ ``EventsExecutor`` (rclpy.experimental, Jazzy and later): no Python wait-set
+    rebuild per callback. An rclpy without it gets the ``SingleThreadedExecutor``.
     """
-    if kind == 'events':
-        try:
-            from rclpy.experimental.events_executor import EventsExecutor
-        except ImportError as exc:
-            print(f'warning: executor events unavailable ({exc}); using multi_threaded',
-                  file=sys.stderr)
-        else:
-            # It enables faulthandler on sys.stderr, which needs a real file descriptor; a
-            # captured stderr (pytest, an IDE console) has none.
-            with contextlib.redirect_stderr(sys.stderr if _has_fileno(sys.stderr)
-                                            else sys.__stderr__):
-                return EventsExecutor(context=context)
-    elif kind != 'multi_threaded':
-        raise ValueError(f"executor: expected 'events' or 'multi_threaded', got {kind!r}")
-    return MultiThreadedExecutor(num_threads=num_threads, context=context)
+    try:
+        from rclpy.experimental.events_executor import EventsExecutor
+    except ImportError:
+        return SingleThreadedExecutor(context=context)
+    # It enables faulthandler on sys.stderr, which needs a real file descriptor; a captured
+    # stderr (pytest, an IDE console) has none.
+    with contextlib.redirect_stderr(sys.stderr if _has_fileno(sys.stderr) else sys.__stderr__):
+        return EventsExecutor(context=context)
 
 
 def _has_fileno(stream: Any) -> bool:
@@ -83,19 +74,14 @@ def _has_fileno(stream: Any) -> bool:
 
 
 def close_executor(executor: Executor | None, nodes: Iterable[Node]) -> None:
-    """Stop ``executor`` from running anything more for ``nodes``, waiting for callbacks.
+    """Stop ``executor`` from running anything more for ``nodes``, then shut it down.
 
-    rclpy 7.1's ``Executor.shutdown()`` does not wait for callbacks still running in a
-    ``MultiThreadedExecutor``'s thread pool; they would then touch destroyed handles. Wait for
-    them first. Safe to call with ``None`` (nothing was started).
+    Safe to call with ``None`` (nothing was started).
     """
     if executor is None:
         return
     for node in nodes:
         executor.remove_node(node)
-    pool = getattr(executor, '_executor', None)
-    if pool is not None:
-        pool.shutdown(wait=True)
     executor.shutdown(timeout_sec=1.0)
 
 
@@ -168,7 +154,7 @@ def run_node(node_cls: Callable[[], StoppableNode], args: list[str] | None = Non
         executor: Executor | None = None
         try:
             node = node_cls()
-            executor = make_executor(node.executor_kind())
+            executor = make_executor()
             executor.add_node(node)
             # Everything built so far (torch, the policy) lives as long as the process: keep it
             # out of the cyclic collector's full passes, which otherwise walk torch's whole
