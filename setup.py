@@ -82,7 +82,6 @@ setup(
     maintainer_email='maintainers@lnn-control.dev',
     description='Liquid neural network control for rovers and drones on ROS 2.',
     license='Apache-2.0',
-    tests_require=['pytest'],
     entry_points={
         'console_scripts': [
             'lnn-control = lnn_control.cli:main',

@@ -25,4 +25,13 @@ if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q -e ".[ros,bag,viz,bench,test]"
   touch "$stamp"
 fi
+# The real ROS 2 launch system and `ros2` CLI have no PyPI wheels: where ../shared/ros2-launch
+# exists (CI has it) install them, and make the venv an ament prefix so that
+# `AMENT_PREFIX_PATH=$VENV ros2 launch lnn_control ...` finds this checkout. Elsewhere the tests
+# that need them skip, saying so.
+ros2_launch=../shared/ros2-launch
+if [ -f "$ros2_launch/install.sh" ]; then
+  bash "$ros2_launch/install.sh" "$VENV"
+  "$VENV/bin/python" scripts/ament_prefix.py "$VENV" >/dev/null
+fi
 echo "[bootstrap] ready: $VENV"
