@@ -8,6 +8,7 @@ odometry over DDS and records commands and /diagnostics. Signals end every node 
 import itertools
 import signal
 import statistics
+import time
 
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
@@ -187,3 +188,102 @@ def test_managed_node_follows_lifecycle_transitions(tmp_path):
         probe.spin_for(0.2)
         assert code == 0, node.output()
         assert values(commands[-1][1]) == pytest.approx(SAFE['drive_node'])
+
+
+@pytest.fixture(scope='module')
+def running_drive_node(tmp_path_factory):
+    """Return a drive_node process started from its shipped YAML, and the probe feeding it."""
+    with Probe() as probe:
+        feed = SensorFeed(probe)
+        msg_type, topic, values = COMMANDS['drive_node']
+        commands = probe.record(msg_type, topic)
+        with start('drive_node', tmp_path_factory.mktemp('drive')) as node:
+            assert probe.spin_until(lambda: driving(probe, '', 'drive_node'), 60), node.output()
+            yield probe, feed, commands, values, node
+
+
+def diagnostic(probe, key):
+    """Return a number of the drive node's last /diagnostics."""
+    return float(probe.diagnostics['/drive_node'][key])
+
+
+def fresh_diagnostics(probe):
+    """Wait for the next /diagnostics message and return it."""
+    probe.diagnostics.clear()
+    assert probe.spin_until(lambda: '/drive_node' in probe.diagnostics, 5)
+    return probe.diagnostics['/drive_node']
+
+
+def test_a_frame_stamped_in_the_future_is_rejected_and_does_not_latch(running_drive_node):
+    probe, feed, _, _, _ = running_drive_node
+    rejected = float(fresh_diagnostics(probe)['rejected_samples'])
+    feed.stamp_offset_s = 1000.0
+    feed.publish()  # one frame and IMU sample 1000 s ahead (a driver or clock fault)
+    feed.stamp_offset_s = 0.0
+    probe.spin_for(0.5)
+    status = fresh_diagnostics(probe)
+    assert float(status['rejected_samples']) >= rejected + 2  # the frame and the IMU sample
+    assert probe.spin_until(lambda: driving(probe, '', 'drive_node'), 5)
+
+
+def test_the_node_reanchors_after_the_senders_clock_jumps_back(running_drive_node):
+    probe, feed, commands, values, node = running_drive_node
+    reanchors = float(fresh_diagnostics(probe)['reanchors'])
+    feed.stamp_offset_s = -1000.0  # a looping bag, or a driver whose clock was reset
+    jumped = time.monotonic()
+    try:
+        # Out-of-order samples first: the inputs go stale and the rover stops ...
+        assert probe.spin_until(lambda: any(
+            t > jumped and values(m) == SAFE['drive_node'] for t, m in commands), 5)
+        # ... then, after the watchdog timeout, the inputs re-anchor and it drives again.
+        assert probe.spin_until(lambda: values(commands[-1][1]) != SAFE['drive_node'], 5), \
+            node.output()
+        assert float(fresh_diagnostics(probe)['reanchors']) >= reanchors + 1
+        assert 'clock jumped back' in node.output()
+    finally:
+        feed.stamp_offset_s = 0.0
+    # And back: the stamps jump forward again, which needs no re-anchoring.
+    assert probe.spin_until(lambda: driving(probe, '', 'drive_node'), 5)
+
+
+def test_a_stalled_camera_gives_the_safe_command_within_the_timeout_plus_one_tick(
+        running_drive_node):
+    probe, feed, commands, values, _ = running_drive_node
+    assert probe.spin_until(lambda: driving(probe, '', 'drive_node'), 5)
+    feed.camera_on = False
+    last_frame = probe.node.get_clock().now().nanoseconds * 1e-9
+    try:
+        assert probe.spin_until(lambda: values(commands[-1][1]) == SAFE['drive_node'], 5)
+        after = [m for t, m in commands if t > last_frame - 1e-3]
+    finally:
+        feed.camera_on = True
+    driving_after = [m for m in after if values(m) != SAFE['drive_node']]
+    # camera_timeout_s 0.3 at 20 Hz: at most 7 ticks drive on the last frame (0.30 s and the
+    # tick that finds it stale), plus one for a frame still in flight when it was stopped.
+    assert len(driving_after) <= 8, len(driving_after)
+    assert probe.spin_until(lambda: driving(probe, '', 'drive_node'), 5)
+
+
+def test_a_burst_of_malformed_frames_costs_no_ticks(running_drive_node):
+    from rclpy.qos import qos_profile_sensor_data
+
+    probe, _, _, _, _ = running_drive_node
+    bad = Image(height=48, width=128, encoding='yuv422', step=256)
+    bad.data = bytes(48 * 256)
+    # On the camera topic, between the good frames the feed keeps publishing.
+    burst = probe.node.create_publisher(Image, 'camera/image_raw', qos_profile_sensor_data)
+    assert probe.spin_until(lambda: driving(probe, '', 'drive_node'), 5)
+    status = fresh_diagnostics(probe)
+    missed, rejected = float(status['missed_ticks']), float(status['rejected_samples'])
+    sent = 0
+    end = time.monotonic() + 3.0
+    while time.monotonic() < end:  # about 1 kHz of malformed frames for 3 s
+        for _ in range(10):
+            bad.header.stamp = probe.node.get_clock().now().to_msg()
+            burst.publish(bad)
+            sent += 1
+        probe.executor.spin_once(timeout_sec=0.01)
+    probe.node.destroy_publisher(burst)
+    status = fresh_diagnostics(probe)
+    assert float(status['rejected_samples']) - rejected > sent / 4  # most arrived, all refused
+    assert float(status['missed_ticks']) == missed

@@ -66,6 +66,7 @@ def check_loop_fields(config: DriveConfig | FlightConfig) -> None:
     check_range(name, 'rate_hz', config.rate_hz, 1.0, 1000.0)
     check_range(name, 'camera_timeout_s', config.camera_timeout_s, 1e-3, 10.0)
     check_range(name, 'imu_timeout_s', config.imu_timeout_s, 1e-3, 10.0)
+    check_range(name, 'future_tolerance_s', config.future_tolerance_s, 1e-3, 60.0)
     check_range(name, 'diagnostics_period_s', config.diagnostics_period_s, 0.05, 60.0)
     check_range(name, 'phase_offset_s', config.phase_offset_s, -config.frame_wait_s,
                 0.45 / config.rate_hz)
@@ -89,6 +90,9 @@ class DriveConfig:
             namespace applies; remapping works too).
         frame_id: Header frame of stamped outputs.
         camera_timeout_s, imu_timeout_s: Watchdog timeouts.
+        future_tolerance_s: A sample stamped further ahead of the node's clock than this is
+            rejected (a driver or clock fault); one stamped behind the previous sample is
+            rejected too, unless a clock jumped back (the input then re-anchors).
         cruise_speed: Forward speed commanded while driving, m/s.
         wheelbase: m, for the Twist yaw-rate form.
         max_steering_angle, max_steering_rate: Output limits (rad, rad/s).
@@ -117,6 +121,7 @@ class DriveConfig:
     frame_id: str = 'base_link'
     camera_timeout_s: float = 0.3
     imu_timeout_s: float = 0.2
+    future_tolerance_s: float = 0.5
     cruise_speed: float = 1.0
     wheelbase: float = 0.33
     max_steering_angle: float = 0.40
@@ -156,8 +161,9 @@ class FlightConfig:
 
     Attributes:
         checkpoint, policy_mode, rate_hz, image_topic, imu_topic, ground_truth_topic, frame_id,
-            camera_timeout_s, imu_timeout_s, diagnostics_period_s, phase_lock, phase_offset_s,
-            frame_wait_s, enabled, managed, torch_threads: As in :class:`DriveConfig`.
+            camera_timeout_s, imu_timeout_s, future_tolerance_s, diagnostics_period_s,
+            phase_lock, phase_offset_s, frame_wait_s, enabled, managed, torch_threads: As in
+            :class:`DriveConfig`.
         output: ``generic`` (sensor_msgs/JointState, see ``control.commands``), ``px4`` or
             ``mavros``.
         px4_release: PX4 message layout (``1.14``, ``1.15``, ``1.16``).
@@ -190,6 +196,7 @@ class FlightConfig:
     offboard_rate_hz: float = 10.0
     camera_timeout_s: float = 0.2
     imu_timeout_s: float = 0.1
+    future_tolerance_s: float = 0.5
     max_tilt: float = 0.5
     max_yaw_rate: float = 1.5
     thrust_min: float = 0.05

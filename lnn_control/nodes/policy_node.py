@@ -173,7 +173,9 @@ class PolicyNode(LifecycleNode):
         extra = {GROUND_TRUTH: max(cfg.camera_timeout_s, cfg.imu_timeout_s)} if expert else {}
         self.inputs = SensorInputs(self.runner.image_hw, cfg.camera_timeout_s, cfg.imu_timeout_s,
                                    extra, state_inputs=state_inputs,
-                                   state_timeout_s=getattr(cfg, 'state_timeout_s', 0.2))
+                                   state_timeout_s=getattr(cfg, 'state_timeout_s', 0.2),
+                                   future_tolerance_s=cfg.future_tolerance_s,
+                                   on_reanchor=self.get_logger().warning)
         self.stats = LoopStats(cfg.rate_hz, window=STATS_WINDOW)
         self.loop = ControlLoop(self.inputs, self.runner, self.make_commander(), self.stats,
                                 enabled=cfg.enabled)
@@ -461,6 +463,8 @@ class PolicyNode(LifecycleNode):
             stale = [n for n in wd.timeouts if not wd.age(n, now) <= wd.timeouts[n]]
             values.update({'stale_inputs': ','.join(stale) or 'none', 'watchdog_trips': wd.trips,
                            'rejected_samples': self.inputs.rejected,
+                           'reanchors': self.inputs.reanchors,
+                           'repeated_samples': self.inputs.repeated,
                            'safe_ticks': self.loop.safe_ticks,
                            'phase_corrections': self.phase.corrections if self.phase else 0,
                            'enabled': self.loop.enabled})
