@@ -16,6 +16,8 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ament_flake8 >/dev/null && echo "ament_flake8: ok"
+	$(VENV)/bin/ament_pep257 --convention google --add-ignore D100 D101 D102 D103 D104 D105 D106 D107 -- . >/dev/null && echo "ament_pep257: ok"
 
 bench: setup
 	$(PY) bench/bench_models.py

@@ -113,6 +113,8 @@ def run_jobs(jobs: Sequence[EpisodeJob], workers: int = 2,
 
 
 class _NoBar:
+    """A progress bar that shows nothing."""
+
     def update(self, n: int) -> None:
         """No progress bar requested."""
 
