@@ -74,8 +74,9 @@ setup(
         'bag': ['rosbags>=0.10'],
         'viz': ['matplotlib>=3.7'],
         'bench': ['ncps==1.0.1'],
-        # pytest 8: the launch_testing plugin (ros2-launch) uses hook arguments pytest 9 removed.
-        'test': ['pytest>=8,<9', 'ruff>=0.5', 'rosbags>=0.10', 'matplotlib>=3.7', *LINTERS],
+        # Below 8.4: the launch_testing and launch_pytest plugins (ros2-launch, Jazzy) use hook
+        # arguments pytest 9 removed and a fixture attribute pytest 8.4 renamed.
+        'test': ['pytest>=8,<8.4', 'ruff>=0.5', 'rosbags>=0.10', 'matplotlib>=3.7', *LINTERS],
     },
     zip_safe=True,
     maintainer='lnn_control maintainers',
