@@ -237,3 +237,12 @@ COMMANDS = {
 }
 #: The safe command of the shipped YAML files: stop (rover); level at hover thrust (drone).
 SAFE = {'drive_node': (0.0, 0.0), 'flight_node': (0.0, 0.0, 0.0, 0.42)}
+#: The drone's safe command after ``failsafe_hold_s``: level, sinking at hover - descent thrust.
+DESCENT = (0.0, 0.0, 0.0, 0.38)
+
+
+def is_safe(name: str, command: Sequence[float]) -> bool:
+    """Whether ``command`` (numbers, as ``COMMANDS`` reads them) is one of the safe commands."""
+    safe = [SAFE[name], DESCENT] if name == 'flight_node' else [SAFE[name]]
+    return any(len(command) == len(s)
+               and all(abs(a - b) < 1e-6 for a, b in zip(command, s, strict=True)) for s in safe)
