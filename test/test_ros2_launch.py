@@ -90,6 +90,7 @@ def test_sim_launch_completes_its_run_and_ends_by_itself(launch_file, vehicle, a
 
 def test_namespace_puts_every_topic_under_it(ament_prefix, tmp_path):
     bridge_yaml = short_bridge_yaml(tmp_path, 'quad')
+    expected = {'/quad7/camera/image_raw', '/quad7/imu/data', '/quad7/odom', '/quad7/attitude_cmd'}
     with Probe() as probe:
         events = metrics(probe, '/quad7')
         launch = ros2(ament_prefix, tmp_path / 'launch.log', 'launch', 'lnn_control',
@@ -97,22 +98,29 @@ def test_namespace_puts_every_topic_under_it(ament_prefix, tmp_path):
         with launch:
             assert probe.spin_until(lambda: any(e['event'] == 'progress' for e in events), 60), \
                 launch.output()
+            # The bridge runs before flight_node has loaded its policy, and the graph reaches the
+            # probe node by node: wait until both launched nodes and their topics are seen.
+            assert probe.spin_until(
+                lambda: expected <= topics_of_nodes_in(probe.node, '/quad7'), 60), \
+                node_names_in(probe.node, '/quad7')
+            assert len(node_names_in(probe.node, '/quad7')) == 2  # the bridge and the vehicle
             ours = topics_of_nodes_in(probe.node, '/quad7')
             probe.spin_until(lambda: not launch.running, 120)
             code = launch.wait(timeout_s=1)
     assert code == 0
     assert done(events) is not None
-    assert {'/quad7/camera/image_raw', '/quad7/imu/data', '/quad7/odom',
-            '/quad7/attitude_cmd'} <= ours
     assert not {t for t in ours - GLOBAL_TOPICS if not t.startswith('/quad7/')}
+
+
+def node_names_in(node, namespace):
+    """Return the (name, namespace) of every node the graph shows in ``namespace``."""
+    return [(n, ns) for n, ns in node.get_node_names_and_namespaces() if ns == namespace]
 
 
 def topics_of_nodes_in(node, namespace):
     """Return every topic published or subscribed by the nodes in ``namespace``."""
     topics = set()
-    names = [(n, ns) for n, ns in node.get_node_names_and_namespaces() if ns == namespace]
-    assert len(names) == 2, names  # the bridge and the vehicle node
-    for name, ns in names:
+    for name, ns in node_names_in(node, namespace):
         for query in (node.get_publisher_names_and_types_by_node,
                       node.get_subscriber_names_and_types_by_node):
             topics |= {topic for topic, _ in query(name, ns)}
