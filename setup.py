@@ -74,9 +74,13 @@ setup(
         'bag': ['rosbags>=0.10'],
         'viz': ['matplotlib>=3.7'],
         'bench': ['ncps==1.0.1'],
+        # ONNX Runtime: the nodes' default backend where installed (else torch); onnx writes
+        # `lnn-control export --format onnx` files with their metadata.
+        'onnx': ['onnx>=1.16', 'onnxruntime>=1.18'],
         # Below 8.4: the launch_testing and launch_pytest plugins (ros2-launch, Jazzy) use hook
         # arguments pytest 9 removed and a fixture attribute pytest 8.4 renamed.
-        'test': ['pytest>=8,<8.4', 'ruff>=0.5', 'rosbags>=0.10', 'matplotlib>=3.7', *LINTERS],
+        'test': ['pytest>=8,<8.4', 'ruff>=0.5', 'rosbags>=0.10', 'matplotlib>=3.7',
+                 'onnx>=1.16', 'onnxruntime>=1.18', *LINTERS],
     },
     zip_safe=True,
     maintainer='lnn_control maintainers',

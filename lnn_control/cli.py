@@ -31,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     'evaluate': (
         'lnn_control.train.evaluate_cli',
         'evaluate policies over scenario x severity grids'),
+    'export': (
+        'lnn_control.export.cli',
+        'export a policy to ONNX or dependency-free C'),
 }
 
 

@@ -22,7 +22,7 @@ if [ ! -f "$stamp" ] || [ setup.py -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
   # torch first, pinned, so nothing later can pull a multi-GB CUDA build.
   "$VENV/bin/python" -m pip install -q torch==2.13.0
-  "$VENV/bin/python" -m pip install -q -e ".[ros,bag,viz,bench,test]"
+  "$VENV/bin/python" -m pip install -q -e ".[ros,bag,viz,bench,onnx,test]"
   touch "$stamp"
 fi
 # The real ROS 2 launch system and `ros2` CLI have no PyPI wheels: where ../shared/ros2-launch

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lnn_control.control.backends import BACKENDS, PROVIDERS
 from lnn_control.control.commands import PX4_RELEASES
 from lnn_control.control.limits import check_range, QuadLimits, RoverLimits
 
@@ -71,7 +72,9 @@ def check_loop_fields(config: DriveConfig | FlightConfig) -> None:
     check_range(name, 'phase_offset_s', config.phase_offset_s, -config.frame_wait_s,
                 0.45 / config.rate_hz)
     check_range(name, 'frame_wait_s', config.frame_wait_s, 0.0, 0.5 / config.rate_hz)
-    check_range(name, 'torch_threads', config.torch_threads, 1, 64)
+    check_range(name, 'inference_threads', config.inference_threads, 1, 64)
+    check_choice(name, 'backend', config.backend, BACKENDS)
+    check_choice(name, 'onnx_provider', config.onnx_provider, tuple(PROVIDERS))
     if config.policy_mode == 'checkpoint' and not config.checkpoint:
         raise ValueError(f'{name}.checkpoint: expected a file path, got {config.checkpoint!r}')
 
@@ -107,7 +110,11 @@ class DriveConfig:
         enabled: Drive at start (else wait for the ``enable`` service).
         managed: Wait, unconfigured, for a lifecycle manager to configure and activate the node
             (``false``: it does both itself at start-up).
-        torch_threads: Intra-op threads for inference (1 keeps latency steady on small CPUs).
+        backend: What runs the policy: ``auto`` (ONNX Runtime when installed, else PyTorch),
+            ``onnxruntime`` (an error if it cannot be used) or ``torch``.
+        onnx_provider: ONNX Runtime execution provider: ``cpu``, ``cuda`` or ``tensorrt``.
+        inference_threads: Intra-op threads for inference (1 keeps latency steady on small
+            CPUs).
     """
 
     checkpoint: str = 'policies/rover_ncp_cfc.pt'
@@ -132,7 +139,9 @@ class DriveConfig:
     frame_wait_s: float = 0.005
     enabled: bool = True
     managed: bool = False
-    torch_threads: int = 1
+    backend: str = 'auto'
+    onnx_provider: str = 'cpu'
+    inference_threads: int = 1
 
     def __post_init__(self) -> None:
         name = type(self).__name__
@@ -162,7 +171,8 @@ class FlightConfig:
     Attributes:
         checkpoint, policy_mode, rate_hz, image_topic, imu_topic, ground_truth_topic, frame_id,
             camera_timeout_s, imu_timeout_s, future_tolerance_s, diagnostics_period_s,
-            phase_lock, phase_offset_s, frame_wait_s, enabled, managed, torch_threads: As in
+            phase_lock, phase_offset_s, frame_wait_s, enabled, managed, backend, onnx_provider,
+            inference_threads: As in
             :class:`DriveConfig`.
         output: ``generic`` (sensor_msgs/JointState, see ``control.commands``), ``px4`` or
             ``mavros``.
@@ -212,7 +222,9 @@ class FlightConfig:
     frame_wait_s: float = 0.005
     enabled: bool = True
     managed: bool = False
-    torch_threads: int = 1
+    backend: str = 'auto'
+    onnx_provider: str = 'cpu'
+    inference_threads: int = 1
 
     def __post_init__(self) -> None:
         name = type(self).__name__

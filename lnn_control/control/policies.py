@@ -24,8 +24,12 @@ VEHICLES: dict[str, VehicleSpec] = {
 }
 
 
-def make_runner(vehicle: str, policy_mode: str, checkpoint: Path, rate_hz: float) -> Runner:
+def make_runner(vehicle: str, policy_mode: str, checkpoint: Path, rate_hz: float, *,
+                backend: str = 'torch', threads: int = 1, provider: str = 'cpu') -> Runner:
     """Build the runner for ``policy_mode`` (``checkpoint`` or ``expert``).
+
+    ``backend``, ``threads`` and ``provider`` choose what runs a checkpoint's policy (see
+    ``PolicyRunner``).
 
     Raises:
         RunnerError: Unknown vehicle or mode, a missing or bad checkpoint (the message names the
@@ -36,7 +40,8 @@ def make_runner(vehicle: str, policy_mode: str, checkpoint: Path, rate_hz: float
         raise RunnerError(f'make_runner: unknown vehicle {vehicle!r}; known: {sorted(VEHICLES)}')
     if policy_mode == 'checkpoint':
         runner = PolicyRunner.from_checkpoint(checkpoint, expect_vehicle=vehicle,
-                                              nominal_dt=1.0 / rate_hz)
+                                              nominal_dt=1.0 / rate_hz, backend=backend,
+                                              threads=threads, provider=provider)
         if runner.action_dim != spec.action_dim:
             raise RunnerError(f'{checkpoint}: policy has {runner.action_dim} actions, a {vehicle} '
                               f'needs {spec.action_dim}')

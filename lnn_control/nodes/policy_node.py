@@ -150,10 +150,12 @@ class PolicyNode(LifecycleNode):
     def _configure(self) -> None:
         """Load and warm up the policy; create the subscriptions, outputs and timers."""
         cfg = self.config
-        torch.set_num_threads(cfg.torch_threads)
+        torch.set_num_threads(cfg.inference_threads)
         checkpoint = resolve_checkpoint(cfg.checkpoint, config_path())
         try:
-            self.runner = make_runner(self.vehicle, cfg.policy_mode, checkpoint, cfg.rate_hz)
+            self.runner = make_runner(self.vehicle, cfg.policy_mode, checkpoint, cfg.rate_hz,
+                                      backend=cfg.backend, threads=cfg.inference_threads,
+                                      provider=cfg.onnx_provider)
         except RunnerError as exc:
             raise StartupError(f'{self.get_name()}: {exc}') from exc
         expert = isinstance(self.runner, ExpertRunner)
@@ -206,7 +208,8 @@ class PolicyNode(LifecycleNode):
         self.frame_deadline = self._own(self.destroy_timer, self.create_timer(
             max(cfg.frame_wait_s, 1e-3), self._on_frame_deadline))
         self.frame_deadline.cancel()
-        source = 'expert (ground truth)' if expert else str(checkpoint)
+        source = 'expert (ground truth)' if expert else \
+            f'{checkpoint} on {self.runner.backend_note}'
         self.get_logger().info(f'{self.vehicle} policy {source} at {cfg.rate_hz:g} Hz, '
                                f'output {cfg.output}, enabled={cfg.enabled}'
                                + (f', state {list(state_inputs)} from {cfg.state_topic}'
@@ -467,7 +470,8 @@ class PolicyNode(LifecycleNode):
                            'repeated_samples': self.inputs.repeated,
                            'safe_ticks': self.loop.safe_ticks,
                            'phase_corrections': self.phase.corrections if self.phase else 0,
-                           'enabled': self.loop.enabled})
+                           'enabled': self.loop.enabled,
+                           'backend': getattr(self.runner, 'backend_note', 'expert')})
         status = DiagnosticStatus(
             level=level, name=f'{self.get_fully_qualified_name()}: control loop',
             message=reason or 'driving', hardware_id=self.vehicle,

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 import math
 from typing import Any
 
+from lnn_control.control.backends import BACKENDS
 from lnn_control.train.rollout import RolloutOptions
 from lnn_control.train.workers import EpisodeJob, resolve, run_jobs
 import numpy as np
@@ -29,7 +30,11 @@ SUCCESS_KEY = {'rover': 'completion', 'quad': 'success'}
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """The grid to run. ``env_kwargs`` must select held-out layouts (rover: track_split eval)."""
+    """The grid to run. ``env_kwargs`` must select held-out layouts (rover: track_split eval).
+
+    ``backend`` is what steps the policies (``control.backends``: ``torch``, ``onnxruntime`` or
+    ``auto``), through the vehicle's own runtime either way.
+    """
 
     vehicle: str = 'rover'
     env_id: str = 'lnn_control/RoverLane-v0'
@@ -43,8 +48,12 @@ class EvalConfig:
     noise_vars: tuple[float, ...] = (0.1, 0.2, 0.3)
     rate_scales: tuple[float, ...] = (0.5, 1.5)
     frame_drops: tuple[float, ...] = (0.3,)
+    backend: str = 'torch'
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f'EvalConfig.backend: expected one of {BACKENDS}, got '
+                             f'{self.backend!r}')
         if self.vehicle not in SUCCESS_KEY:
             raise ValueError(f'EvalConfig.vehicle: expected one of {sorted(SUCCESS_KEY)}, '
                              f'got {self.vehicle!r}')
@@ -88,7 +97,9 @@ def conditions(config: EvalConfig) -> list[str]:
 def _job(config: EvalConfig, condition: str, seed: int, policy_path: str) -> EpisodeJob:
     kind, _, value = condition.partition(':')
     env_kwargs = dict(config.env_kwargs)
-    scenario, options = 'clear', {'max_steps': config.max_steps, 'beta': 0.0}
+    scenario = 'clear'
+    options: dict[str, Any] = {'max_steps': config.max_steps, 'beta': 0.0,
+                               'backend': config.backend}
     max_steps = config.max_steps
     if kind == 'noise':
         options['input_noise_var'] = float(value)

@@ -21,6 +21,7 @@ from pathlib import Path
 import sys
 from typing import Any
 
+from lnn_control.control.backends import BACKENDS
 from lnn_control.train.evaluate import EvalConfig, evaluate
 import numpy as np
 import yaml
@@ -33,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='evaluate these instead of the YAML policies (repeatable)')
     parser.add_argument('--seeds', type=int, help='episodes per condition (overrides YAML)')
     parser.add_argument('--workers', type=int, help='parallel processes (default: CPU count)')
+    parser.add_argument('--backend', choices=BACKENDS,
+                        help="what steps the policies (default: the YAML's, else torch)")
     parser.add_argument('--plots', action='store_true',
                         help='also plot neuron activity and saliency for the first policy')
     parser.add_argument('--no-progress', action='store_true')
@@ -79,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
         overrides: dict[str, Any] = {'workers': args.workers or os.cpu_count() or 1}
         if args.seeds:
             overrides['seeds'] = args.seeds
+        if args.backend:
+            overrides['backend'] = args.backend
         config = EvalConfig.from_dict({**config.to_dict(), **overrides})
     except ValueError as exc:
         print(f'lnn-control evaluate: {exc}', file=sys.stderr)

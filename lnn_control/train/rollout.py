@@ -2,8 +2,9 @@
 
 One loop serves all three. At each control step the expert labels the state (``info``), and the
 vehicle executes either the expert's action plus DART noise (demonstrations), or the learner's
-action (DAgger, evaluation). The policy is stepped exactly as on the vehicle: frames resized with
-``control.preprocess.resize``, state carried across steps, and the real elapsed time fed in.
+action (DAgger, evaluation). The policy is stepped by the vehicle's own runtime,
+``control.runner.PolicyRunner``: frames resized with ``control.preprocess.resize``, state carried
+across steps, and the real elapsed time fed in.
 
 Test-time perturbations that belong to the policy's input pipeline (not to the world) live here:
 Gaussian input noise (Lechner et al. 2020) and dropped frames (the policy then sees one frame
@@ -14,13 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lnn_control.control.preprocess import resize
+from lnn_control.control.runner import PolicyRunner
 from lnn_control.models.state_inputs import check_state_inputs, input_vector
 from lnn_control.train.demos import Episode
 import numpy as np
-import torch
-
-#: Longest elapsed time fed to a policy, as ``PolicyRunner``'s default ``max_dt``.
-MAX_ELAPSED_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,9 @@ class RolloutOptions:
         state_inputs: State inputs recorded after the IMU entries (``models.state_inputs``),
             taken from the observation by name; a policy gets its own config's.
         traces: Keep the policy's hidden state at each step (activity plots).
+        backend: What runs the policy (``control.backends``): ``torch`` by default, since a
+            DAgger iteration's policy changes between episodes; evaluation may pick the
+            vehicle's ``auto``.
     """
 
     max_steps: int = 600
@@ -50,6 +52,7 @@ class RolloutOptions:
     record: bool = False
     traces: bool = False
     state_inputs: tuple[str, ...] = ()
+    backend: str = 'torch'
 
     def __post_init__(self) -> None:
         for name, low, high in (('beta', 0, 1), ('noise_std', 0, 10),
@@ -94,33 +97,6 @@ def _noisy_input(image: np.ndarray, var: float, rng: np.random.Generator) -> np.
     return np.clip(x + rng.normal(0.0, sigma, x.shape), 0, 255).astype(np.uint8)
 
 
-class _PolicyDriver:
-    """Steps a policy at batch 1 exactly like ``control.runner.PolicyRunner`` does."""
-
-    def __init__(self, policy: Any, nominal_dt: float) -> None:
-        self.policy = policy.eval()
-        self.hw = tuple(int(v) for v in policy.config.image_hw)
-        self.hx = policy.initial_state(1)
-        self.nominal_dt = nominal_dt
-        self.state_inputs = policy.config.state_inputs
-
-    def act(self, obs: dict[str, np.ndarray], image: np.ndarray, elapsed: float) -> np.ndarray:
-        from lnn_control.control.preprocess import resize
-
-        frame = resize(image, self.hw)
-        vector = input_vector(obs['imu'], obs, self.state_inputs)
-        with torch.inference_mode():
-            action, self.hx = self.policy.step(
-                torch.from_numpy(np.ascontiguousarray(frame)).unsqueeze(0),
-                torch.from_numpy(vector).unsqueeze(0),
-                torch.tensor([min(elapsed, MAX_ELAPSED_S)], dtype=torch.float32), self.hx)
-        return action.reshape(-1).numpy().astype(np.float32)
-
-    def state_vector(self) -> np.ndarray:
-        hx = self.hx[0] if isinstance(self.hx, tuple) else self.hx
-        return hx.reshape(-1).detach().numpy().copy() if hx is not None else np.zeros(0)
-
-
 def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
                 policy: Any = None, rng: np.random.Generator,
                 scenario: str | None = None) -> RolloutResult:
@@ -131,7 +107,8 @@ def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
         expert.reset()
     dt = control_period(env)
     expert_drives = policy is None or rng.random() < options.beta
-    driver = _PolicyDriver(policy, dt) if policy is not None else None
+    runner = PolicyRunner(policy, nominal_dt=dt, backend=options.backend) \
+        if policy is not None else None
     images, imus, labels, executed, elapsed, traces = [], [], [], [], [], []
     noise = np.zeros(env.action_space.shape, np.float32)
     low, high = env.action_space.low, env.action_space.high
@@ -152,10 +129,12 @@ def run_episode(env: Any, expert: Any, *, seed: int, options: RolloutOptions,
             image = obs['image']
             if options.input_noise_var > 0:
                 image = _noisy_input(image, options.input_noise_var, rng)
-            action = driver.act(obs, image, since_frame)
+            frame = resize(image, runner.image_hw)
+            action = runner.act(frame, input_vector(obs['imu'], obs, runner.state_inputs),
+                                since_frame)
             since_frame = 0.0
             if options.traces:
-                traces.append(driver.state_vector())
+                traces.append(runner.state_vector())
         since_frame += dt
         action = np.clip(action, low, high).astype(np.float32)
         if options.record:

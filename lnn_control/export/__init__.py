@@ -1,0 +1,1 @@
+"""Policies out of PyTorch: one frozen tick module, ONNX, and plain C."""
