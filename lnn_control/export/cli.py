@@ -2,15 +2,22 @@
 
 ``onnx`` writes one ``.onnx`` graph of the whole control tick (ONNX Runtime, TensorRT, ...);
 ``c`` writes a dependency-free C99 source and header for microcontrollers and flight-controller
-modules. Either is checked against the PyTorch policy before the command reports success.
+modules. Either is checked against the PyTorch policy before the command reports success (the
+C where a C compiler is installed).
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 import sys
+import tempfile
+
+import numpy as np
 
 FORMATS = ('onnx', 'c')
+#: Random ticks on which an export is compared with PyTorch, and the largest gap accepted.
+CHECK_TICKS = 20
+C_TOLERANCE = 1e-4
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
         policy, _ = load_checkpoint(checkpoint)
         if args.format == 'onnx':
             return _onnx(policy, checkpoint, Path(args.out or f'{checkpoint.stem}.onnx'))
-        return _c(policy, Path(args.out or f'{checkpoint.stem}_c'), args.name)
+        return _c(policy, Path(args.out or f'{checkpoint.stem}_c'), args.name,
+                  str(checkpoint))
     except Exception as exc:  # one line for the user, whatever failed: file, export or check
         print(f'lnn-control export: {exc}', file=sys.stderr)
         return 1
@@ -60,10 +68,37 @@ def _onnx(policy: object, checkpoint: Path, out: Path) -> int:
     return 0
 
 
-def _c(policy: object, out: Path, name: str) -> int:
+def _c(policy: object, out: Path, name: str, origin: str) -> int:
+    from lnn_control.control.backends import TorchBackend
+    from lnn_control.export.c_library import compiler, CPolicy
     from lnn_control.export.c_policy import export_c
 
-    result = export_c(policy, out, name)
+    result = export_c(policy, out, name, origin=origin)
     print(f'wrote {result.header} and {result.source}: {result.parameters} parameters, '
           f'flash {result.flash_bytes / 1024:.1f} KiB, RAM {result.ram_bytes / 1024:.1f} KiB')
+    if compiler() is None:
+        print('not checked against torch: no C compiler (cc) here')
+        return 0
+    with tempfile.TemporaryDirectory() as build:  # the library is for the check only
+        gap = _c_gap(CPolicy.build(result, policy, Path(build)), TorchBackend(policy), policy)
+    if not gap <= C_TOLERANCE:
+        raise ValueError(f'the C differs from torch by {gap:.2e} (> {C_TOLERANCE:g})')
+    print(f'checked: C matches torch (max difference {gap:.1e} over {CHECK_TICKS} ticks)')
     return 0
+
+
+def _c_gap(c_policy: object, reference: object, policy: object) -> float:
+    """Largest |C - torch| of actions and state over random ticks."""
+    config = policy.config
+    rng = np.random.default_rng(0)
+    state = reference.initial_state()
+    gap = 0.0
+    for _ in range(CHECK_TICKS):
+        image = rng.integers(0, 256, (*config.image_hw, 3), dtype=np.uint8)
+        vector = (np.asarray(config.normalization.imu_mean, np.float32)
+                  + rng.normal(0.0, 0.1, config.input_dim).astype(np.float32))
+        elapsed = float(rng.uniform(0.02, 0.1))
+        action, state = reference.step(image, vector, elapsed, state)
+        gap = max(gap, float(np.abs(c_policy.step(image, vector, elapsed) - action).max()),
+                  float(np.abs(c_policy.state - state.reshape(-1)).max(initial=0.0)))
+    return gap
