@@ -22,6 +22,7 @@ from pathlib import Path
 import subprocess
 import sys
 import tempfile
+from typing import Any
 
 os.environ.setdefault('MUJOCO_GL', 'osmesa')
 os.environ.setdefault('PYOPENGL_PLATFORM', 'osmesa')
@@ -31,6 +32,7 @@ os.environ.setdefault('ROS_DOMAIN_ID', str(101 + os.getpid() % 100))
 from lnn_control.nodes.hil import MonitorSession, start_bridge, stop_child  # noqa: E402
 from lnn_control.nodes.launcher import LAUNCH_SETS, LaunchOptions, node_arguments  # noqa: E402
 from lnn_control.paths import config_path  # noqa: E402
+import yaml  # noqa: E402
 
 VEHICLES = {
     # vehicle: (launch set, vehicle node, shipped policy, control rate of the benchmark)
@@ -55,6 +57,15 @@ def policy_for(vehicle: str, shipped: str, folder: Path) -> tuple[str, str]:
     return str(path), 'untrained policy (shipped one not found)'
 
 
+def course_for(vehicle: str, seconds: float) -> dict[str, float]:
+    """Return bridge parameters that give the rover one course for the whole run.
+
+    At up to 3 m/s the rover never finishes it, so the bridge never stops to build the next one
+    (about 1 s, whose late frames would count as the node's latency).
+    """
+    return {'track_length': 3.0 * (seconds + 60.0)} if vehicle == 'rover' else {}
+
+
 def start_node(set_name: str, options: LaunchOptions) -> subprocess.Popen:
     """Start the set's vehicle node as its console script, with the set's parameters."""
     spec = next(s for s in LAUNCH_SETS[set_name] if s.vehicle_node)
@@ -74,14 +85,15 @@ def call_reset(session: MonitorSession, node_name: str) -> bool:
     return future.done() and future.result().success
 
 
-def bench(vehicle: str, seconds: float, warmup: float, folder: Path) -> bool:
+def bench(vehicle: str, seconds: float, warmup: float, folder: Path,
+          params: dict[str, Any]) -> bool:
     set_name, node_name, shipped, rate_hz = VEHICLES[vehicle]
     checkpoint, source = policy_for(vehicle, shipped, folder)
     options = LaunchOptions(checkpoint=checkpoint, overrides={
-        node_name: {'rate_hz': float(rate_hz)},
+        node_name: {'rate_hz': float(rate_hz), **params},
         'sim_bridge_node': {'control_hz': rate_hz, 'laps': 0, 'max_episodes': 0,
                             'max_episode_s': 3600.0, 'end_on_departure': False,
-                            'progress_period_s': 60.0}})
+                            'progress_period_s': 60.0, **course_for(vehicle, seconds + warmup)}})
     bridge = start_bridge(vehicle, options)
     node = start_node(set_name, options)
     d: dict[str, str] = {}
@@ -111,7 +123,9 @@ def bench(vehicle: str, seconds: float, warmup: float, folder: Path) -> bool:
 
     met = int(d['missed_ticks']) == 0 and ms('latency_p99_ms') <= GOAL_LATENCY_P99_MS
     print(f'\n{vehicle} @ {rate_hz:g} Hz, {seconds:g} s measured ({source}), '
-          f'{node_name} and sim_bridge_node as console scripts')
+          f'{node_name} and sim_bridge_node as console scripts'
+          + ''.join(f', {k}={v}' for k, v in params.items()))
+    print(f"  backend {d.get('backend', '?')}")
     print(f"  achieved rate      {ms('achieved_rate_hz'):8.3f} Hz over {d['ticks']} ticks")
     print(f"  tick-period jitter p50 {ms('jitter_p50_ms'):6.3f} ms   "
           f"p99 {ms('jitter_p99_ms'):6.3f} ms")
@@ -133,11 +147,16 @@ def main() -> int:
                         default=['rover', 'quad'])
     parser.add_argument('--seconds', type=float, default=300.0, help='measured time each')
     parser.add_argument('--warmup', type=float, default=5.0, help='unmeasured start, s')
+    parser.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
+                        help='a vehicle node parameter (YAML value), e.g. backend=torch')
     args = parser.parse_args()
+    params = {name: yaml.safe_load(value)
+              for name, _, value in (p.partition('=') for p in args.param)}
     print(f'ROS_DOMAIN_ID={os.environ["ROS_DOMAIN_ID"]}, CPUs {os.cpu_count()}, '
           f'load average {os.getloadavg()[0]:.2f}')
     with tempfile.TemporaryDirectory() as folder:
-        results = [bench(v, args.seconds, args.warmup, Path(folder)) for v in args.vehicle]
+        results = [bench(v, args.seconds, args.warmup, Path(folder), params)
+                   for v in args.vehicle]
     return 0 if all(results) else 1
 
 

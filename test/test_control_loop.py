@@ -127,29 +127,54 @@ def test_quad_failsafe_holds_level_then_descends():
     assert loop.tick(1.6, 1.6).command.thrust == pytest.approx(0.4)
 
 
-def test_phase_lock_places_tick_at_frames():
-    lock = PhaseLock(0.05, 0.004, frames=10)
-    for k in range(10):
+def locked(offset, frames=10, **tolerances):
+    """Return a 20 Hz lock that has seen ``frames`` frames arriving at .013 s modulo 50 ms."""
+    lock = PhaseLock(0.05, offset, frames=frames, **tolerances)
+    for k in range(frames):
         lock.on_frame(1.013 + 0.05 * k)
-    # Frames at .013 mod .05, ticks wanted at .017; this tick started at 2.0 and its work
-    # took 5 ms, so the timer must restart 12 ms from now.
-    assert lock.delay(2.0, 2.005) == pytest.approx(0.012, abs=1e-9)
-    lock._hold = 0
-    assert lock.delay(2.017, 2.025) == 0.0  # in phase, however long the work took
-    assert lock.delay(2.024, 2.030) == 0.0  # 11 ms after the frame: tolerated (executor)
-    assert lock.delay(2.010, 2.012) > 0  # before the frame, with no frame wait: moved
-    assert lock.corrections == 2
+    return lock
+
+
+def ticks_at(lock, phase, count, work=0.005, start=2.0):
+    """Feed ticks starting at ``phase`` modulo the period until one is moved, at most ``count``.
+
+    Returns that tick's delay (0.0 if none was moved).
+    """
+    for k in range(count):
+        t = start + phase + 0.05 * k
+        delay = lock.delay(t, t + work)
+        if delay:
+            return delay
+    return 0.0
+
+
+def test_phase_lock_places_tick_at_frames():
+    lock = locked(0.004)
+    # Frames at .013 mod .05, ticks wanted at .017; ticks started at .000 and their work took
+    # 5 ms, so the timer must restart 12 ms from now.
+    assert ticks_at(lock, 0.0, 10) == pytest.approx(0.012, abs=1e-9)
+    assert lock.corrections == 1
+    assert ticks_at(lock, 0.017, 30, work=0.03) == 0.0  # in phase, however long the work took
     assert PhaseLock(0.05, 0.004, frames=10).delay(0.0, 0.0) == 0.0  # not enough frames yet
     assert not lock.frame_overdue(1.463 + 0.02)  # last frame at 1.463: this period's
     assert lock.frame_overdue(1.463 + 0.03)  # more than half a period: the next one is late
 
 
+def test_phase_lock_judges_the_mean_tick_phase_not_one_late_tick():
+    lock = locked(-0.002, early_tolerance=0.006)
+    ticks_at(lock, 0.011, 9)
+    assert lock.delay(2.45 + 0.024, 2.45 + 0.025) == 0.0  # one executor wake-up 13 ms late
+    # Camera and timer drift apart: once the ticks start 2 ms after their frames on average,
+    # the lock moves them back to 2 ms before (the tick may wait that long for its frame).
+    assert ticks_at(lock, 0.015, 10, start=3.0) == pytest.approx(0.041, abs=1e-9)
+    assert lock.corrections == 1
+
+
 def test_phase_lock_negative_offset_waits_for_the_frame():
-    lock = PhaseLock(0.05, -0.002, frames=10, early_tolerance=0.006)
-    for k in range(10):
-        lock.on_frame(1.013 + 0.05 * k)
-    assert lock.delay(2.008, 2.009) == 0.0  # 5 ms early: it will wait for the frame
-    assert lock.delay(2.0, 2.005) == pytest.approx(0.006, abs=1e-9)  # aims 2 ms before .013
+    lock = locked(-0.002, early_tolerance=0.006)
+    assert ticks_at(lock, 0.008, 30) == 0.0  # 5 ms early: it will wait for the frame
+    too_early = locked(-0.002, early_tolerance=0.006)
+    assert ticks_at(too_early, 0.0, 10) == pytest.approx(0.006, abs=1e-9)
     with pytest.raises(ValueError, match='offset'):
         PhaseLock(0.05, 0.03)
 

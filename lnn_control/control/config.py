@@ -135,8 +135,8 @@ class DriveConfig:
     max_steering_rate: float = 4.0
     diagnostics_period_s: float = 1.0
     phase_lock: bool = True
-    phase_offset_s: float = -0.002
-    frame_wait_s: float = 0.005
+    phase_offset_s: float = -0.005
+    frame_wait_s: float = 0.008
     enabled: bool = True
     managed: bool = False
     backend: str = 'auto'
@@ -218,8 +218,8 @@ class FlightConfig:
     state_timeout_s: float = 0.2
     diagnostics_period_s: float = 1.0
     phase_lock: bool = True
-    phase_offset_s: float = -0.002
-    frame_wait_s: float = 0.005
+    phase_offset_s: float = -0.005
+    frame_wait_s: float = 0.008
     enabled: bool = True
     managed: bool = False
     backend: str = 'auto'

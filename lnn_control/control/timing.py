@@ -14,26 +14,46 @@ import numpy as np
 
 
 class Samples:
-    """A bounded window of float samples with percentiles (the newest ``maxlen`` are kept)."""
+    """A bounded window of float samples with percentiles (the newest ``maxlen`` are kept).
+
+    A preallocated ring buffer: adding is O(1) and a percentile reads the buffer in place, so
+    the node's once-a-second diagnostics cost well under a millisecond even over a full window.
+    """
 
     def __init__(self, maxlen: int = 100_000) -> None:
-        self._values: deque[float] = deque(maxlen=maxlen)
+        self._buffer = np.empty(maxlen)
+        self._count = 0
+        self._next = 0
 
     def add(self, value: float) -> None:
         if math.isfinite(value):
-            self._values.append(float(value))
+            self._buffer[self._next] = value
+            self._next = (self._next + 1) % len(self._buffer)
+            self._count = min(self._count + 1, len(self._buffer))
 
     def __len__(self) -> int:
-        return len(self._values)
+        return self._count
 
     def percentile(self, q: float) -> float:
         """Return the ``q``-th percentile, q from 0 to 100 (NaN when empty)."""
-        if not self._values:
-            return math.nan
-        return float(np.percentile(np.fromiter(self._values, float), q))
+        return self.percentiles(q)[0]
+
+    def percentiles(self, *qs: float) -> list[float]:
+        """Return several percentiles (as ``np.percentile``, linear) from one partition.
+
+        ``np.percentile`` costs ~0.7 ms per call on 20 000 samples; one ``np.partition`` at all
+        the ranks needed costs a fifth of that.
+        """
+        if not self._count:
+            return [math.nan] * len(qs)
+        positions = [q / 100.0 * (self._count - 1) for q in qs]
+        ranks = sorted({r for p in positions for r in (math.floor(p), math.ceil(p))})
+        ordered = np.partition(self._buffer[:self._count], ranks)
+        return [float(ordered[math.floor(p)] + (ordered[math.ceil(p)] - ordered[math.floor(p)])
+                      * (p - math.floor(p))) for p in positions]
 
     def mean(self) -> float:
-        return float(np.mean(np.fromiter(self._values, float))) if self._values else math.nan
+        return float(np.mean(self._buffer[:self._count])) if self._count else math.nan
 
 
 @dataclass(frozen=True)
@@ -118,18 +138,12 @@ class LoopStats:
         return (len(self._tick_times) - 1) / span if span > 0 else math.nan
 
     def summary(self) -> LoopSummary:
-        ms = 1e3
-        return LoopSummary(
-            ticks=self.ticks, rate_hz=self.rate(),
-            period_p50_ms=self.periods.percentile(50) * ms,
-            period_p99_ms=self.periods.percentile(99) * ms,
-            jitter_p50_ms=self.jitter.percentile(50) * ms,
-            jitter_p99_ms=self.jitter.percentile(99) * ms,
-            latency_p50_ms=self.latency.percentile(50) * ms,
-            latency_p99_ms=self.latency.percentile(99) * ms,
-            inference_p50_ms=self.inference.percentile(50) * ms,
-            inference_p99_ms=self.inference.percentile(99) * ms,
-            missed_ticks=self.missed_ticks, deadline_misses=self.deadline_misses)
+        figures = {}
+        for name in ('period', 'jitter', 'latency', 'inference'):
+            p50, p99 = getattr(self, 'periods' if name == 'period' else name).percentiles(50, 99)
+            figures[f'{name}_p50_ms'], figures[f'{name}_p99_ms'] = p50 * 1e3, p99 * 1e3
+        return LoopSummary(ticks=self.ticks, rate_hz=self.rate(), **figures,
+                           missed_ticks=self.missed_ticks, deadline_misses=self.deadline_misses)
 
 
 class PhaseLock:
@@ -137,34 +151,39 @@ class PhaseLock:
 
     A free-running camera and a free-running timer at the same rate meet at a random phase: the
     frame the policy uses is on average half a period old. The lock estimates the frames'
-    arrival phase (circular mean over recent frames) and tells the caller how long to wait
+    arrival phase and the ticks' start phase (circular means over recent ones, so that single
+    late frames or late executor wake-ups do not count) and tells the caller how long to wait
     before restarting its timer so that ticks start ``offset`` seconds after the frames (a
     negative offset starts them just before, to absorb the executor's wake-up latency; the tick
     then waits for its frame, see ``frame_overdue``). The rate is unchanged; only the tick at
     which the phase is corrected is stretched.
 
+    A tick that starts after its frame adds that lateness to every command's latency, so the
+    late side is held tight (camera and timer drift apart slowly and are caught early); a tick
+    that starts before its frame costs nothing but a wait, so the early side allows the frame
+    wait.
+
     Args:
         period: Tick period (s); frames are expected at the same rate.
         offset: Wanted tick start relative to frame arrival (s), within +-period/2.
-        frames: How many recent arrivals the phase is estimated from.
+        frames: How many recent arrivals (and tick starts) the phases are estimated from.
         early_tolerance: How long (s) before its frame a tick may start and stay (it can wait
             that long for the frame: give the node's frame wait).
-        late_tolerance: How long (s) after its frame a tick may start and stay; default a
-            quarter period (a busy executor starts timers a few ms late; moving the timer
-            cannot fix that).
+        late_tolerance: How long (s) after their frames (or after ``offset``, if positive) the
+            ticks may start, on average, and stay.
     """
 
     def __init__(self, period: float, offset: float, *, frames: int = 20,
-                 early_tolerance: float = 0.0, late_tolerance: float | None = None) -> None:
+                 early_tolerance: float = 0.0, late_tolerance: float = 0.001) -> None:
         if not (0 < period and abs(offset) < period / 2):
             raise ValueError(f'PhaseLock: expected |offset| < period/2, got offset={offset!r}, '
                              f'period={period!r}')
         self.period = period
         self.offset = offset
         self.early_tolerance = max(early_tolerance, -offset)
-        self.late_tolerance = period / 4 if late_tolerance is None else late_tolerance
+        self.late_tolerance = max(offset, 0.0) + late_tolerance
         self._arrivals: deque[float] = deque(maxlen=frames)
-        self._hold = 0
+        self._ticks: deque[float] = deque(maxlen=frames)
         self.corrections = 0
 
     def on_frame(self, t: float) -> None:
@@ -183,23 +202,29 @@ class PhaseLock:
         """Seconds to wait, from ``now``, before restarting the timer; 0 if in phase.
 
         Args:
-            t_tick: When this tick started (its phase is what is judged).
+            t_tick: When this tick started (its phase is what is judged, with the ones before).
             now: The current time (the tick's work has taken ``now - t_tick``).
 
-        Returns 0 until enough frames have been seen, or when frames and ticks differ in rate
-        (the arrival phases then do not agree).
+        Returns 0 until enough frames and ticks have been seen since the last correction, or
+        when frames and ticks differ in rate (the phases then do not agree).
         """
-        if len(self._arrivals) < self._arrivals.maxlen or self._hold > 0:
-            self._hold -= 1
+        self._ticks.append(t_tick)
+        if len(self._arrivals) < self._arrivals.maxlen or len(self._ticks) < self._ticks.maxlen:
             return 0.0
-        angles = 2 * math.pi * (np.fromiter(self._arrivals, float) % self.period) / self.period
-        mean = np.mean(np.exp(1j * angles))
-        if abs(mean) < 0.7:  # arrivals do not share one phase
+        arrival, tick = self._phase(self._arrivals), self._phase(self._ticks)
+        if arrival is None or tick is None:
             return 0.0
-        arrival = (np.angle(mean) / (2 * math.pi)) * self.period
-        after = (t_tick - arrival + self.period / 2) % self.period - self.period / 2
+        after = (tick - arrival + self.period / 2) % self.period - self.period / 2
         if -self.early_tolerance <= after <= self.late_tolerance:
             return 0.0
         self.corrections += 1
-        self._hold = self._arrivals.maxlen  # judge the new phase on fresh evidence
+        self._ticks.clear()  # judge the new phase on fresh ticks
         return float((arrival + self.offset - now) % self.period)
+
+    def _phase(self, times: deque[float]) -> float | None:
+        """Circular mean of ``times`` modulo the period, or None if they share no phase."""
+        angles = 2 * math.pi * (np.fromiter(times, float) % self.period) / self.period
+        mean = np.mean(np.exp(1j * angles))
+        if abs(mean) < 0.7:
+            return None
+        return float(np.angle(mean) / (2 * math.pi) * self.period)
