@@ -39,7 +39,7 @@ class Samples:
         return self.percentiles(q)[0]
 
     def percentiles(self, *qs: float) -> list[float]:
-        """Return several percentiles (as ``np.percentile``, linear) from one partition.
+        """Return several percentiles, interpolated as ``np.percentile`` does, in one pass.
 
         ``np.percentile`` costs ~0.7 ms per call on 20 000 samples; one ``np.partition`` at all
         the ranks needed costs a fifth of that.
