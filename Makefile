@@ -21,6 +21,8 @@ lint: setup
 
 bench: setup
 	$(PY) bench/bench_models.py
+	$(PY) bench/bench_c_export.py
+	$(PY) bench/bench_preprocess.py
 	$(PY) bench/bench_rover_env.py
 	$(PY) bench/bench_quad_env.py
 	$(PY) bench/bench_control_loop.py

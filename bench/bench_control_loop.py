@@ -86,7 +86,7 @@ def call_reset(session: MonitorSession, node_name: str) -> bool:
 
 
 def bench(vehicle: str, seconds: float, warmup: float, folder: Path,
-          params: dict[str, Any]) -> bool:
+          params: dict[str, Any], bridge_nice: int) -> bool:
     set_name, node_name, shipped, rate_hz = VEHICLES[vehicle]
     checkpoint, source = policy_for(vehicle, shipped, folder)
     options = LaunchOptions(checkpoint=checkpoint, overrides={
@@ -95,6 +95,8 @@ def bench(vehicle: str, seconds: float, warmup: float, folder: Path,
                             'max_episode_s': 3600.0, 'end_on_departure': False,
                             'progress_period_s': 60.0, **course_for(vehicle, seconds + warmup)}})
     bridge = start_bridge(vehicle, options)
+    if bridge_nice:
+        os.setpriority(os.PRIO_PROCESS, bridge.pid, bridge_nice)
     node = start_node(set_name, options)
     d: dict[str, str] = {}
     try:
@@ -124,7 +126,8 @@ def bench(vehicle: str, seconds: float, warmup: float, folder: Path,
     met = int(d['missed_ticks']) == 0 and ms('latency_p99_ms') <= GOAL_LATENCY_P99_MS
     print(f'\n{vehicle} @ {rate_hz:g} Hz, {seconds:g} s measured ({source}), '
           f'{node_name} and sim_bridge_node as console scripts'
-          + ''.join(f', {k}={v}' for k, v in params.items()))
+          + ''.join(f', {k}={v}' for k, v in params.items())
+          + (f', simulator at nice {bridge_nice}' if bridge_nice else ''))
     print(f"  backend {d.get('backend', '?')}")
     print(f"  achieved rate      {ms('achieved_rate_hz'):8.3f} Hz over {d['ticks']} ticks")
     print(f"  tick-period jitter p50 {ms('jitter_p50_ms'):6.3f} ms   "
@@ -149,13 +152,17 @@ def main() -> int:
     parser.add_argument('--warmup', type=float, default=5.0, help='unmeasured start, s')
     parser.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
                         help='a vehicle node parameter (YAML value), e.g. backend=torch')
+    parser.add_argument('--bridge-nice', type=int, default=0, metavar='N',
+                        help='run the simulator at this nice value, so that it takes the CPU '
+                             'only when the node does not need it (as on a vehicle, where there '
+                             'is no simulator)')
     args = parser.parse_args()
     params = {name: yaml.safe_load(value)
               for name, _, value in (p.partition('=') for p in args.param)}
     print(f'ROS_DOMAIN_ID={os.environ["ROS_DOMAIN_ID"]}, CPUs {os.cpu_count()}, '
           f'load average {os.getloadavg()[0]:.2f}')
     with tempfile.TemporaryDirectory() as folder:
-        results = [bench(v, args.seconds, args.warmup, Path(folder), params)
+        results = [bench(v, args.seconds, args.warmup, Path(folder), params, args.bridge_nice)
                    for v in args.vehicle]
     return 0 if all(results) else 1
 
