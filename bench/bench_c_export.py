@@ -205,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     torch.set_num_threads(1)
     cc_version = subprocess.run(['cc', '--version'], capture_output=True, text=True).stdout
+    print(f'{time.strftime("%Y-%m-%d %H:%M %Z")}, load average '
+          f'{", ".join(f"{v:.2f}" for v in os.getloadavg())}, {os.cpu_count()} CPUs')
     print(f'torch {torch.__version__}, 1 thread; {cc_version.splitlines()[0]}')
     rounds, calls = (3, 30) if args.quick else (9, 150)
     print(f'{rounds} interleaved rounds of {calls} ticks per candidate; p50 within a round, '
