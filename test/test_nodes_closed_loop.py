@@ -78,3 +78,4 @@ def test_launch_command_prints_progress_and_a_summary(capsys):
     assert 'to goal' in out  # progress lines
     assert 'run finished: 1 lap(s)' in out
     assert '=== summary ===' in out and 'control loop: rate' in out
+    assert 'policy: the expert' in out and 'are not the vehicle' in out

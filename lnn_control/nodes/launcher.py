@@ -278,6 +278,12 @@ def print_summary(session: LaunchSession) -> None:
     print(f'  control loop: {summary.format()}')
     print(f'  watchdog trips {node.inputs.watchdog.trips}, rejected samples '
           f'{node.inputs.rejected}, safe ticks {node.loop.safe_ticks}/{summary.ticks}')
+    print(f'  policy on {node.runner.backend_note}' if hasattr(node.runner, 'backend_note')
+          else '  policy: the expert')
+    if session.simulated:
+        print('  (the simulator renders in this process, on the same thread as the node, so '
+              "its frames wait for each other: latency and jitter here are not the vehicle's; "
+              'bench/bench_control_loop.py measures the node in its own process)')
 
 
 def run(args: argparse.Namespace) -> int:
